@@ -1,0 +1,132 @@
+"""The running application: one poll cycle, and the long-running service around the same pieces.
+
+``Newswatch`` owns the shared HTTP client, the refresher and the dispatcher; channels are handed in by
+the composition root (``bot.cli``), so this module knows no platform. Each source is refreshed under a
+lease in the database, so replicas sharing a PostgreSQL database never poll one source at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+
+from bot.catalog import active_topics
+from bot.dispatch import Channel, DispatchReport, OutboxDispatcher
+from bot.models import Source, utcnow
+from bot.pipeline import CompiledTopic, Refresher, RefreshOutcome, compile_topics
+from bot.settings import Settings
+from bot.store import Store
+from watchers.fetch import FetchPolicy
+from watchers.netguard import parse_allowlist
+
+log = logging.getLogger(__name__)
+
+SOURCE_LEASE = timedelta(minutes=5)
+POLL_CONCURRENCY = 8
+
+
+@dataclass
+class CycleReport:
+    outcomes: list[RefreshOutcome] = field(default_factory=list)
+    dispatch: DispatchReport = field(default_factory=DispatchReport)
+
+    @property
+    def failed(self) -> list[RefreshOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    net = settings.network
+    return FetchPolicy(
+        allow_private=parse_allowlist(net.allow_private),
+        max_bytes=net.max_bytes,
+        user_agent=f"{net.user_agent} (+{net.contact_url})",
+    )
+
+
+class Newswatch:
+    def __init__(self, settings: Settings, store: Store, channels: Mapping[str, Channel]) -> None:
+        self.settings = settings
+        self.store = store
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.network.timeout.total_seconds()),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            trust_env=False,
+        )
+        self.refresher = Refresher(store, self.client, fetch_policy(settings), fetch_pages=settings.network.fetch_pages)
+        self.dispatcher = OutboxDispatcher(store, channels, owner=self.owner)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def poll_once(self) -> CycleReport:
+        """Poll every unpaused source now, then deliver everything pending."""
+        with self.store.session() as session:
+            ids = [s.id for s in session.exec(select(Source).where(col(Source.paused).is_(False))).all()]
+        report = CycleReport()
+        report.outcomes = await self.refresh_sources([i for i in ids if i is not None])
+        report.dispatch = await self.dispatcher.dispatch_pending()
+        return report
+
+    async def refresh_sources(self, source_ids: list[int], *, only_due: bool = False) -> list[RefreshOutcome]:
+        topics = compile_topics(active_topics(self.store))
+        limit = asyncio.Semaphore(POLL_CONCURRENCY)
+
+        async def one(source_id: int) -> RefreshOutcome | None:
+            async with limit:
+                return await self.refresh_source(source_id, topics=topics, only_due=only_due)
+
+        results = await asyncio.gather(*(one(i) for i in source_ids))
+        return [r for r in results if r is not None]
+
+    async def refresh_source(
+        self, source_id: int, *, topics: list[CompiledTopic] | None = None, only_due: bool = False
+    ) -> RefreshOutcome | None:
+        """Refresh one source under a lease; None when another worker holds it (or it is not due)."""
+        now = utcnow()
+        source = self._claim(source_id, now, only_due=only_due)
+        if source is None:
+            return None
+        try:
+            compiled = compile_topics(active_topics(self.store)) if topics is None else topics
+            return await self.refresher.refresh(source, compiled, now)
+        except Exception:
+            log.exception("source_crashed source_id=%s", source_id)
+            return RefreshOutcome(source_id, source.name, "error", error="internal error while refreshing")
+        finally:
+            self._release(source_id)
+
+    def _claim(self, source_id: int, now: datetime, *, only_due: bool) -> Source | None:
+        with self.store.session() as session:
+            conditions = [
+                col(Source.id) == source_id,
+                col(Source.paused).is_(False),
+                or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now),
+            ]
+            if only_due:
+                conditions.append(or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
+            result = session.execute(
+                update(Source).where(*conditions).values(lease_until=now + SOURCE_LEASE, lease_owner=self.owner)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+        with self.store.session() as session:
+            return session.get(Source, source_id)
+
+    def _release(self, source_id: int) -> None:
+        with self.store.session() as session:
+            session.execute(
+                update(Source)
+                .where(col(Source.id) == source_id, col(Source.lease_owner) == self.owner)
+                .values(lease_until=None, lease_owner=None)
+            )

@@ -1,0 +1,93 @@
+"""``newswatch demo``: the whole product on one machine, no tokens, no internet.
+
+A sample news site starts on loopback (``bot.sample_news``), Newswatch polls it into SQLite in a scratch
+folder and prints alerts in the terminal; the site publishes new articles each cycle (a new story, then
+wire copy of one story from a second outlet, which updates the first alert). Then a prompt speaks the
+chat commands. With standard input not a terminal it runs the cycles and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from bot import sample_news
+from bot.catalog import sync_config
+from bot.sample_site import SampleNewsSite
+from bot.settings import Settings, settings_from_dict
+from bot.store import Store
+from handlers.commands import CommandContext, run_command
+from handlers.render import plain_text
+
+
+def demo_settings(site: SampleNewsSite, folder: Path) -> Settings:
+    return settings_from_dict(
+        {
+            "storage": {"url": "sqlite:///newswatch-demo.db"},
+            "network": {"allow_private": ["127.0.0.1"]},
+            "sources": [{"name": name, "url": url} for name, url in site.feed_urls()],
+            "topics": [{"name": name, "query": query} for name, query in sample_news.DEMO_TOPICS],
+            "channels": [
+                {"name": "terminal", "kind": "console"},
+                {"name": "file", "kind": "jsonl", "path": "alerts.jsonl"},
+            ],
+            "subscriptions": [
+                {"channel": channel, "topic": name}
+                for name, _ in sample_news.DEMO_TOPICS
+                for channel in ("terminal", "file")
+            ],
+        },
+        folder,
+    )
+
+
+def run_demo(console: Console, *, cycles: int | None = None, interactive: bool = False) -> int:
+    from bot.cli import build_app
+
+    folder = Path(tempfile.mkdtemp(prefix="newswatch-demo-"))
+    with SampleNewsSite() as site:
+        settings = demo_settings(site, folder)
+        store = Store.open(settings.database_url())
+        sync_config(store, settings)
+        app = build_app(settings, store, console)
+        console.print(f"[bold]Newswatch demo[/]: sample news site at {site.url}, data in {folder}")
+        console.print("topics: " + ", ".join(f"{n!r}" for n, _ in sample_news.DEMO_TOPICS))
+
+        async def cycles_run(count: int) -> None:
+            try:
+                for cycle in range(count):
+                    site.publish(cycle)
+                    console.rule(f"cycle {cycle + 1} of {count}: polling {len(settings.sources)} outlets")
+                    report = await app.poll_once()
+                    new = sum(o.new_articles for o in report.outcomes)
+                    d = report.dispatch
+                    console.print(f"[dim]{new} new articles; {d.sent} alerts, {d.updated} updates[/]")
+                    if interactive:
+                        await asyncio.sleep(0.8)
+            finally:
+                await app.aclose()
+
+        asyncio.run(cycles_run(min(cycles or sample_news.CYCLES, sample_news.CYCLES)))
+        console.print(f"alerts were also written to {folder / 'alerts.jsonl'}")
+        if interactive:
+            _prompt(console, store)
+        store.close()
+    return 0
+
+
+def _prompt(console: Console, store: Store) -> None:
+    console.print("Type chat commands: /latest, /search grain, /topics, /story 1, /help; /quit to leave.")
+    ctx = CommandContext(store=store, user="you", chat="terminal", is_admin=True)
+    while True:
+        try:
+            line = console.input("[bold]newswatch>[/] ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if line.strip().lower() in ("/quit", "/exit", "quit", "exit"):
+            return
+        if line.strip():
+            console.print(plain_text(run_command(ctx, line)), markup=False)

@@ -1,0 +1,1 @@
+"""Alembic migrations; ``bot.store.upgrade`` runs them at start and ``newswatch db upgrade`` explicitly."""

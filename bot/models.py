@@ -1,0 +1,200 @@
+"""The database tables. Every change to them goes through an Alembic migration in ``bot/migrations``.
+
+Times are stored as timezone-aware UTC (``TIMESTAMP WITH TIME ZONE`` on PostgreSQL; SQLite keeps the
+offset in the text and ``UTCDateTime`` restores it). Uniqueness that the product promises is enforced by
+the database, not only by code: one article per canonical URL, one match per article and topic, one
+delivery per story, topic and chat (so a second "new" alert is impossible, even across replicas).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime that refuses naive values and always comes back aware in UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use timezone-aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Source(SQLModel, table=True):
+    """A place we poll, with the fetch state that makes polling incremental and its health."""
+
+    __tablename__ = "sources"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    url: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    kind: str = "rss"
+    every_seconds: int = 600
+    backfill_seconds: int = 86400
+    origin: str = "config"  # "config" (from the TOML) or "chat" (added by an admin)
+    paused: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    first_polled_at: datetime | None = _when()
+    last_polled_at: datetime | None = _when()
+    last_success_at: datetime | None = _when()
+    last_new_entry_at: datetime | None = _when()
+    consecutive_failures: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    next_poll_at: datetime | None = _when(index=True)
+    lease_until: datetime | None = _when()
+    lease_owner: str | None = None
+
+
+class Topic(SQLModel, table=True):
+    __tablename__ = "topics"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    origin: str = "config"
+    enabled: bool = True
+    created_at: datetime | None = _when()
+
+
+class Story(SQLModel, table=True):
+    """One event, however many outlets report it."""
+
+    __tablename__ = "stories"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    title_key: str = Field(index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    first_seen_at: datetime | None = _when(index=True)
+    updated_at: datetime | None = _when()
+    article_count: int = 1
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_published_at", "published_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    url: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    guid: str | None = Field(default=None, index=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    author: str | None = None
+    language: str | None = None
+    text_origin: str = "feed"
+    content_hash: str = Field(index=True)
+    published_at: datetime | None = _when()
+    fetched_at: datetime | None = _when(index=True)
+    alerted: bool = True  # False for entries stored silently by the first poll's backfill window
+
+
+class Match(SQLModel, table=True):
+    __tablename__ = "matches"
+    __table_args__ = (UniqueConstraint("article_id", "topic_id", name="uq_matches_article_topic"),)
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    topic_id: int = Field(foreign_key="topics.id", index=True)
+    story_id: int = Field(foreign_key="stories.id", index=True)
+    score: float = 0.0
+    terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    spans: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    matched_at: datetime | None = _when()
+
+
+class Chat(SQLModel, table=True):
+    """Somewhere alerts go: a config channel (jsonl, console) or a Telegram chat / Slack channel."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_chats_platform_external"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    external_id: str
+    name: str = ""
+    active: bool = True
+    deactivated_reason: str | None = None
+    timezone: str = "UTC"
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("chat_id", "topic_id", name="uq_subscriptions_chat_topic"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="chats.id", index=True)
+    topic_id: int = Field(foreign_key="topics.id", index=True)
+    mode: str = "instant"
+    origin: str = "config"
+    active: bool = True
+    created_at: datetime | None = _when()
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per story × topic × chat, written in the transaction that records the match.
+
+    ``status`` is ``pending`` (never sent), ``sent``, ``failed`` (gave up) or ``dropped`` (chat gone).
+    ``pending_update`` marks a sent alert whose story gained an outlet and whose message must be updated.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("story_id", "topic_id", "chat_id", name="uq_deliveries_story_topic_chat"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="stories.id", index=True)
+    topic_id: int = Field(foreign_key="topics.id")
+    chat_id: int = Field(foreign_key="chats.id", index=True)
+    status: str = "pending"
+    pending_update: bool = False
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    message_id: str | None = None
+    sent_sources: int = 0
+    created_at: datetime | None = _when()
+    sent_at: datetime | None = _when()
+    lease_until: datetime | None = _when()
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _when(index=True)
+    actor: str
+    action: str
+    subject: str = ""
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class SourceEvent(SQLModel, table=True):
+    """Notable changes in a source's health (paused after failures, recovered) for admins to see."""
+
+    __tablename__ = "source_events"
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    at: datetime | None = _when()
+    kind: str
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -1,0 +1,255 @@
+"""One refresh of one source, in the order Miniflux taught us (one early return per stage):
+
+1. fetch with the saved ETag / Last-Modified; a 304 ends the refresh as a success;
+2. parse the feed; a parse error is recorded on the source's health;
+3. canonicalise entry URLs and drop what is stored already (URL or the source's guid);
+4. on the source's first poll, entries older than its backfill window (or undated) are stored silently;
+5. for each new entry: fetch and extract the page (falling back to the feed's own text), match topics,
+   summarise, and store article + story + matches + outbox rows in one transaction;
+6. save the cache headers and health (success resets failures; failure backs off exponentially).
+
+Each stage catches only the errors it expects; anything else propagates to the scheduler, which logs it
+and records it on the source, so one broken source never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from bot.archive import TopicMatch, content_hash, known_urls, store_article
+from bot.models import Source, SourceEvent, Topic, utcnow
+from bot.store import Store
+from watchers.entries import Article, FeedEntry
+from watchers.errors import FetchError, QuerySyntaxError, SourceError
+from watchers.extract import extract_page, html_to_text
+from watchers.feeds import parse_feed
+from watchers.fetch import FetchPolicy, fetch
+from watchers.match import Query, compile_query
+from watchers.summarise import summarise
+from watchers.urls import canonical_url, is_http_url
+
+log = logging.getLogger(__name__)
+
+FEED_ACCEPT = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/xml;q=0.9", "*/*;q=0.5")
+PAGE_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
+MAX_BACKOFF = timedelta(hours=6)
+PAUSE_AFTER_FAILURES = 20
+MIN_PAGE_TEXT = 200
+
+
+@dataclass(frozen=True)
+class CompiledTopic:
+    id: int
+    name: str
+    query: Query
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    source_id: int
+    source: str
+    status: str  # "ok", "not_modified" or "error"
+    new_articles: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+def compile_topics(topics: list[Topic]) -> list[CompiledTopic]:
+    """Compile every enabled topic; one with a bad query is skipped (and logged), not fatal."""
+    compiled = []
+    for topic in topics:
+        try:
+            assert topic.id is not None
+            compiled.append(CompiledTopic(topic.id, topic.name, compile_query(topic.query)))
+        except QuerySyntaxError as exc:
+            log.warning("topic_skipped topic=%s error=%s", topic.name, exc)
+    return compiled
+
+
+class Refresher:
+    """Runs the refresh stages for a source; shares one HTTP client and one page-fetch limit."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: httpx.AsyncClient,
+        policy: FetchPolicy,
+        *,
+        fetch_pages: bool = True,
+        summary_chars: int = 400,
+        page_concurrency: int = 4,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.policy = policy
+        self.fetch_pages = fetch_pages
+        self.summary_chars = summary_chars
+        self._pages = asyncio.Semaphore(page_concurrency)
+
+    async def refresh(self, source: Source, topics: list[CompiledTopic], now: datetime | None = None) -> RefreshOutcome:
+        now = now or utcnow()
+        assert source.id is not None
+        try:
+            result = await fetch(
+                self.client, source.url, self.policy, etag=source.etag, last_modified=source.last_modified, accept=FEED_ACCEPT
+            )
+        except FetchError as exc:
+            return self._failed(source, exc, now)
+        if result.not_modified:
+            self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=0)
+            return RefreshOutcome(source.id, source.name, "not_modified")
+        try:
+            entries = parse_feed(result.body, url=result.url, content_type=result.content_type)
+        except SourceError as exc:
+            return self._failed(source, exc, now)
+        fresh = self._unseen(source, entries)
+        first_poll = source.first_polled_at is None
+        cutoff = now - timedelta(seconds=source.backfill_seconds)
+        new = alerts = 0
+        for entry in fresh:
+            alert = not first_poll or (entry.published is not None and entry.published >= cutoff)
+            article = await self._article(entry, fetch_page=alert)
+            stored = store_article(
+                self.store,
+                source_id=source.id,
+                data=article,
+                summary=summarise(article.text or article.title, self.summary_chars),
+                matches=self._match(article, topics),
+                alert=alert,
+                now=now,
+            )
+            if stored is not None:
+                new += 1
+                alerts += stored.deliveries
+        self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=new)
+        log.info("source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts)
+        return RefreshOutcome(source.id, source.name, "ok", new_articles=new, alerts=alerts)
+
+    def _unseen(self, source: Source, entries: list[FeedEntry]) -> list[FeedEntry]:
+        """Entries not stored yet, each once, oldest first (so stories start with their first report)."""
+        unique: dict[str, FeedEntry] = {}
+        for entry in entries:
+            url = canonical_url(entry.url)
+            if url not in unique:
+                unique[url] = FeedEntry(
+                    url=url, title=entry.title, guid=entry.guid, published=entry.published,
+                    summary=entry.summary, content=entry.content, author=entry.author,
+                )
+        assert source.id is not None
+        seen_urls, seen_guids = known_urls(
+            self.store, list(unique), [e.guid for e in unique.values() if e.guid], source.id
+        )
+        fresh = [e for url, e in unique.items() if url not in seen_urls and (not e.guid or e.guid not in seen_guids)]
+        return sorted(fresh, key=lambda e: (e.published is None, e.published or now_floor()))
+
+    async def _article(self, entry: FeedEntry, *, fetch_page: bool) -> Article:
+        feed_text = html_to_text(entry.content or entry.summary)
+        title = " ".join(html_to_text(entry.title).split()) or feed_text[:120]
+        if fetch_page and self.fetch_pages:
+            async with self._pages:
+                try:
+                    page = await fetch(self.client, entry.url, self.policy, accept=PAGE_ACCEPT)
+                    extracted = await asyncio.to_thread(extract_page, page.body, url=page.url)
+                except FetchError as exc:
+                    log.info("page_fallback url=%s reason=%s", entry.url, exc)
+                else:
+                    if len(extracted.text) >= min(MIN_PAGE_TEXT, max(len(feed_text), 1)):
+                        return Article(
+                            url=self._identity(entry.url, extracted.canonical_url),
+                            title=title or extracted.title or "",
+                            text=extracted.text,
+                            guid=entry.guid,
+                            published=entry.published or extracted.published,
+                            author=entry.author or extracted.author,
+                            language=extracted.language,
+                            text_origin="page",
+                            content_hash=content_hash(extracted.text),
+                        )
+        return Article(
+            url=entry.url,
+            title=title,
+            text=feed_text,
+            guid=entry.guid,
+            published=entry.published,
+            author=entry.author,
+            text_origin="feed",
+            content_hash=content_hash(feed_text or title),
+        )
+
+    @staticmethod
+    def _identity(url: str, canonical: str | None) -> str:
+        """The page's canonical URL, trusted only on the same host (a page must not claim another's)."""
+        if canonical and is_http_url(canonical):
+            candidate = canonical_url(canonical)
+            if httpx.URL(candidate).host == httpx.URL(url).host:
+                return candidate
+        return url
+
+    @staticmethod
+    def _match(article: Article, topics: list[CompiledTopic]) -> list[TopicMatch]:
+        out = []
+        for topic in topics:
+            result = topic.query.match(article.title, article.text)
+            if result.matched:
+                out.append(TopicMatch(topic.id, result))
+        return out
+
+    def _succeeded(self, source: Source, now: datetime, *, etag: str | None, last_modified: str | None, new: int) -> None:
+        with self.store.session() as session:
+            row = session.get(Source, source.id)
+            if row is None:
+                return
+            if row.consecutive_failures >= PAUSE_AFTER_FAILURES // 2:
+                session.add(SourceEvent(source_id=row.id, at=now, kind="recovered", detail="polling succeeds again"))
+            row.etag, row.last_modified = etag, last_modified
+            row.first_polled_at = row.first_polled_at or now
+            row.last_polled_at = row.last_success_at = now
+            row.consecutive_failures = 0
+            row.last_error = None
+            if new:
+                row.last_new_entry_at = now
+            row.next_poll_at = now + _jittered(timedelta(seconds=row.every_seconds))
+            session.add(row)
+
+    def _failed(self, source: Source, exc: SourceError, now: datetime) -> RefreshOutcome:
+        assert source.id is not None
+        message = str(exc)
+        with self.store.session() as session:
+            row = session.get(Source, source.id)
+            if row is not None:
+                row.last_polled_at = now
+                row.consecutive_failures += 1
+                row.last_error = message
+                delay = timedelta(seconds=row.every_seconds) * (2 ** min(row.consecutive_failures - 1, 10))
+                retry_after = getattr(exc, "retry_after", None)
+                if retry_after:
+                    delay = max(timedelta(seconds=row.every_seconds), timedelta(seconds=retry_after))
+                row.next_poll_at = now + _jittered(min(delay, MAX_BACKOFF))
+                if row.consecutive_failures >= PAUSE_AFTER_FAILURES and not row.paused:
+                    row.paused = True
+                    session.add(
+                        SourceEvent(
+                            source_id=row.id,
+                            at=now,
+                            kind="paused",
+                            detail=f"paused after {row.consecutive_failures} failures: {message}",
+                        )
+                    )
+                session.add(row)
+        log.warning("source_failed source_id=%s source=%s error=%s", source.id, source.name, message)
+        return RefreshOutcome(source.id, source.name, "error", error=message)
+
+
+def _jittered(delay: timedelta) -> timedelta:
+    """Up to 10 % later, so sources configured alike do not all poll in the same second."""
+    return delay * (1 + random.random() * 0.1)
+
+
+def now_floor() -> datetime:
+    return datetime.min.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,80 @@
+"""The service loop: one APScheduler, ours (python-telegram-bot's JobQueue is not used).
+
+Jobs: one interval job per source (its own ``every``, with jitter; ``max_instances=1`` and ``coalesce``
+so a slow source is never polled twice at once and missed runs collapse into one), a dispatch job every
+few seconds, and a reconcile job that adds and removes source jobs as sources change. A source in backoff
+is skipped by its job until its ``next_poll_at``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlmodel import col, select
+
+from bot.app import Newswatch
+from bot.models import Source
+
+log = logging.getLogger(__name__)
+
+DISPATCH_EVERY = 2.0
+RECONCILE_EVERY = 60.0
+
+
+class Service:
+    def __init__(self, app: Newswatch) -> None:
+        self.app = app
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._source_jobs: dict[int, int] = {}
+
+    def reconcile(self) -> None:
+        """Make the set of source jobs equal to the set of unpaused sources (and their intervals)."""
+        with self.app.store.session() as session:
+            wanted = {s.id: s.every_seconds for s in session.exec(select(Source).where(col(Source.paused).is_(False))).all()}
+        for source_id in list(self._source_jobs):
+            if source_id not in wanted or wanted[source_id] != self._source_jobs[source_id]:
+                self.scheduler.remove_job(f"source-{source_id}")
+                del self._source_jobs[source_id]
+        for source_id, every in wanted.items():
+            if source_id is None or source_id in self._source_jobs:
+                continue
+            self.scheduler.add_job(
+                self._poll,
+                "interval",
+                seconds=every,
+                jitter=max(1, every // 10),
+                args=[source_id],
+                id=f"source-{source_id}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=every,
+                next_run_time=datetime.now(UTC),
+            )
+            self._source_jobs[source_id] = every
+
+    async def _poll(self, source_id: int) -> None:
+        await self.app.refresh_source(source_id, only_due=True)
+        await self._dispatch()
+
+    async def _dispatch(self) -> None:
+        try:
+            await self.app.dispatcher.dispatch_pending()
+        except Exception:
+            log.exception("dispatch_crashed")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; in-flight jobs finish or are abandoned safely (leases expire)."""
+        self.reconcile()
+        self.scheduler.add_job(self._dispatch, "interval", seconds=DISPATCH_EVERY, id="dispatch", max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.reconcile, "interval", seconds=RECONCILE_EVERY, id="reconcile", coalesce=True)
+        self.scheduler.start()
+        log.info("service_started sources=%d", len(self._source_jobs))
+        try:
+            await stop.wait()
+        finally:
+            self.scheduler.shutdown(wait=False)
+            log.info("service_stopped")
+

@@ -1,0 +1,32 @@
+"""Channels for the configured ``[[channels]]``: the one place that maps a channel kind to its class."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from bot.dispatch import Channel
+from bot.settings import Settings
+from handlers.console import ConsoleChannel
+from handlers.jsonl import JsonlChannel
+from watchers.errors import ConfigError
+
+
+def build_channels(settings: Settings, console: Console | None = None) -> dict[str, Channel]:
+    """Platform name -> channel; raises ConfigError for kinds this version cannot deliver to."""
+    channels: dict[str, Channel] = {}
+    jsonl = {
+        c.name: (None if c.path == "-" else settings.resolve_path(c.path or ""))
+        for c in settings.channels
+        if c.kind == "jsonl"
+    }
+    if jsonl:
+        channels["jsonl"] = JsonlChannel(jsonl)
+    if any(c.kind == "console" for c in settings.channels):
+        channels["console"] = ConsoleChannel(console)
+    for index, channel in enumerate(settings.channels):
+        if channel.kind in ("telegram", "slack"):
+            raise ConfigError(
+                f"channels[{index}].kind: {channel.kind!r} delivery is not available in this version yet; "
+                "use jsonl or console"
+            )
+    return channels

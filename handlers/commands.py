@@ -1,0 +1,156 @@
+"""Chat commands as platform-neutral functions: ``(CommandContext, args) -> Reply``.
+
+Telegram, Slack and the demo console only translate their input into a ``CommandContext`` and a line of
+text, and render the ``Reply``. Admin-only commands declare it in the registry; ``run_command`` enforces
+it, so no command re-implements the check. This first version carries the read-only commands; the
+chat-commands issue adds subscriptions and admin editing on the same registry.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import queries
+from bot.queries import StoryView
+from bot.store import Store
+from handlers.render import Reply, ReplyItem
+
+MAX_INPUT = 1000
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asks, where: platform-neutral identifiers only."""
+
+    store: Store
+    user: str
+    chat: str
+    is_admin: bool = False
+    platform: str = "console"
+
+
+Handler = Callable[[CommandContext, list[str]], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    usage: str
+    help: str
+    example: str
+    admin_only: bool = False
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, usage: str, help: str, example: str, *, admin_only: bool = False) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = Command(name, handler, usage, help, example, admin_only)
+        return handler
+
+    return register
+
+
+def run_command(ctx: CommandContext, line: str) -> Reply:
+    """Parse ``/name args…`` and run it; every failure becomes a Reply, never an exception."""
+    line = line.strip()
+    if len(line) > MAX_INPUT:
+        return Reply(f"That is too long ({len(line)} characters; at most {MAX_INPUT}).", error=True)
+    if not line:
+        return Reply("Type /help for the commands.", error=True)
+    try:
+        words = shlex.split(line.lstrip("/"))
+    except ValueError:
+        words = line.lstrip("/").split()
+    if not words:
+        return Reply("Type /help for the commands.", error=True)
+    name, args = words[0].lower().split("@", 1)[0], words[1:]
+    spec = COMMANDS.get(name)
+    if spec is None:
+        close = [c for c in COMMANDS if c.startswith(name[:2])]
+        hint = f" Did you mean /{close[0]}?" if close else ""
+        return Reply(f"Unknown command /{name}.{hint} Type /help for the list.", error=True)
+    if spec.admin_only and not ctx.is_admin:
+        return Reply(f"Sorry, /{name} is for admins only; nothing was changed.", error=True)
+    return spec.handler(ctx, args)
+
+
+def _items(views: list[StoryView]) -> tuple[ReplyItem, ...]:
+    items = []
+    for view in views:
+        outlets = ", ".join(dict.fromkeys(a.source for a in view.articles))
+        detail = view.summary[:240] + (f"\n   Sources: {outlets}" if outlets else "")
+        items.append(ReplyItem(view.title, view.url, detail, view.id))
+    return tuple(items)
+
+
+@command("help", "/help", "every command, with an example", "/help")
+def _help(ctx: CommandContext, args: list[str]) -> Reply:
+    lines = ["Commands:"]
+    for spec in COMMANDS.values():
+        if spec.admin_only and not ctx.is_admin:
+            continue
+        lines.append(f"  {spec.usage:<28} {spec.help} (e.g. {spec.example})")
+    return Reply("\n".join(lines))
+
+
+@command("start", "/start", "what this bot does", "/start")
+def _start(ctx: CommandContext, args: list[str]) -> Reply:
+    return Reply(
+        "Newswatch watches news sources and alerts this chat when a story matches a topic, once, "
+        "summarised, with every outlet that carries it. Type /topics to see topics, /help for commands."
+    )
+
+
+@command("topics", "/topics", "every topic and its query", "/topics")
+def _topics(ctx: CommandContext, args: list[str]) -> Reply:
+    rows = [t for t in queries.topics(ctx.store) if t.enabled]
+    if not rows:
+        return Reply("No topics yet.")
+    lines = ["Topics:"] + [f"  {t.name}: {t.query}  ({t.matches} matches)" for t in rows]
+    return Reply("\n".join(lines))
+
+
+@command("latest", "/latest [TOPIC] [N]", "the newest matching stories", "/latest NATO expansion 5")
+def _latest(ctx: CommandContext, args: list[str]) -> Reply:
+    count = 5
+    if args and args[-1].isdigit():
+        count = min(max(int(args[-1]), 1), 20)
+        args = args[:-1]
+    topic = " ".join(args) or None
+    if topic is not None and queries.find_topic(ctx.store, topic) is None:
+        names = [t.name for t in queries.topics(ctx.store)]
+        close = [n for n in names if topic.lower() in n.lower() or n.lower() in topic.lower()]
+        hint = f" Did you mean {close[0]!r}?" if close else " Type /topics for the list."
+        return Reply(f"There is no topic {topic!r}.{hint}", error=True)
+    views = queries.latest(ctx.store, topic=topic, limit=count)
+    if not views:
+        return Reply("No matching stories yet.")
+    return Reply(f"Latest stories{' for ' + topic if topic else ''}:", _items(views))
+
+
+@command("search", "/search QUERY", "search the stored articles", "/search grain exports")
+def _search(ctx: CommandContext, args: list[str]) -> Reply:
+    if not args:
+        return Reply("Usage: /search QUERY", error=True)
+    text = " ".join(args)
+    views = queries.search(ctx.store, text, limit=10)
+    if not views:
+        return Reply(f"Nothing found for {text!r}.")
+    return Reply(f"Stories matching {text!r}:", _items(views))
+
+
+@command("story", "/story ID", "a story in full, with every outlet", "/story 3")
+def _story(ctx: CommandContext, args: list[str]) -> Reply:
+    if len(args) != 1 or not args[0].isdigit():
+        return Reply("Usage: /story ID (a number, as shown in alerts and listings)", error=True)
+    view = queries.story(ctx.store, int(args[0]))
+    if view is None:
+        return Reply(f"There is no story {args[0]}.", error=True)
+    lines = [view.title, view.summary, f"Topics: {', '.join(view.topics) or 'none'}", "Sources:"]
+    lines += [f"  {a.source} ({a.published or 'undated'}): {a.url}" for a in view.articles]
+    return Reply("\n".join(lines))

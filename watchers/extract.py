@@ -1,0 +1,118 @@
+"""An article page's real text and metadata: trafilatura for the text, the page's own head for identity.
+
+The text is what matching, grouping and summaries read, so menus, cookie banners and "related articles"
+must not survive. Identity (canonical URL, language, publication time) comes from ``<link rel=canonical>``,
+``og:url``, ``<html lang>`` and ``article:published_time`` because publishers state them there precisely.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import lxml.html
+import trafilatura
+
+from watchers.urls import is_http_url
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_BYTES = 3_000_000
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The extracted parts of one page; ``text`` is empty when extraction found no article."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+
+
+def extract_page(html: bytes | str, *, url: str) -> PageText:
+    """Extract ``html`` fetched from ``url``; never raises for bad markup (returns empty text instead)."""
+    if isinstance(html, bytes):
+        html = html[:MAX_PAGE_BYTES].decode("utf-8", errors="replace")
+    else:
+        html = html[:MAX_PAGE_BYTES]
+    head = _head_metadata(html)
+    try:
+        doc = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=False
+        )
+    except Exception as exc:  # trafilatura raises many kinds on hostile markup; one page must not stop a poll
+        log.warning("extraction_failed url=%s error=%s", url, exc)
+        doc = None
+    text = ""
+    title = head.get("title")
+    author = None
+    if doc is not None:
+        text = (doc.text or "").strip()
+        title = title or doc.title
+        author = doc.author
+        if title and text.startswith(title):
+            text = text[len(title) :].lstrip()
+    return PageText(
+        text=text,
+        title=title,
+        author=author,
+        published=_parse_time(head.get("published")),
+        language=head.get("language"),
+        canonical_url=head.get("canonical"),
+    )
+
+
+def _head_metadata(html: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return found
+    lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    if lang:
+        found["language"] = lang.split("-")[0].strip().lower()[:8]
+    for link in root.iterfind(".//link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and is_http_url(link.get("href") or ""):
+            found.setdefault("canonical", str(link.get("href")).strip())
+    for meta in root.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or "").lower()
+        value = (meta.get("content") or "").strip()
+        if not value:
+            continue
+        if key == "og:url" and is_http_url(value):
+            found.setdefault("canonical", value)
+        elif key in ("article:published_time", "og:article:published_time", "date", "dc.date.issued"):
+            found.setdefault("published", value)
+        elif key == "og:title":
+            found.setdefault("title", value)
+    return found
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of a feed's HTML description or content, paragraphs kept as lines."""
+    if "<" not in fragment and "&" not in fragment:
+        return " ".join(fragment.split())
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return " ".join(fragment.split())
+    for bad in root.xpath(".//script|.//style"):
+        bad.drop_tree()
+    for block in root.xpath(".//p|.//br|.//div|.//li|.//h1|.//h2|.//h3"):
+        block.tail = "\n" + (block.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
