@@ -69,7 +69,9 @@ def build_alert(session: Session, delivery: Delivery, event: str) -> Alert | Non
     first = carried[0]
     terms: list[str] = []
     for row in session.exec(
-        select(Match.terms).where(Match.story_id == story.id, Match.topic_id == topic.id).order_by(col(Match.id))
+        select(Match.terms)
+        .where(Match.story_id == story.id, Match.topic_id == topic.id)
+        .order_by(col(Match.id))
     ).all():
         terms.extend(t for t in row if t not in terms)
     sources = tuple(AlertSource(s.name, s.url, s.title, s.published) for s in carried)

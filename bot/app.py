@@ -63,7 +63,9 @@ class Newswatch:
             limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
             trust_env=False,
         )
-        self.refresher = Refresher(store, self.client, fetch_policy(settings), fetch_pages=settings.network.fetch_pages)
+        self.refresher = Refresher(
+            store, self.client, fetch_policy(settings), fetch_pages=settings.network.fetch_pages
+        )
         self.dispatcher = OutboxDispatcher(store, channels, owner=self.owner)
 
     async def aclose(self) -> None:
@@ -116,7 +118,9 @@ class Newswatch:
             if only_due:
                 conditions.append(or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
             result = session.execute(
-                update(Source).where(*conditions).values(lease_until=now + SOURCE_LEASE, lease_owner=self.owner)
+                update(Source)
+                .where(*conditions)
+                .values(lease_until=now + SOURCE_LEASE, lease_owner=self.owner)
             )
             if getattr(result, "rowcount", 0) != 1:
                 return None

@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -83,9 +83,12 @@ def store_article(
     now = now or utcnow()
     with store.session() as session:
         duplicate = select(Article.id).where(
-            or_(Article.url == data.url, (Article.source_id == source_id) & (Article.guid == data.guid))
+            or_(
+                col(Article.url) == data.url,
+                and_(col(Article.source_id) == source_id, col(Article.guid) == data.guid),
+            )
             if data.guid
-            else Article.url == data.url
+            else col(Article.url) == data.url
         )
         if session.exec(duplicate).first() is not None:
             return None
@@ -112,7 +115,8 @@ def store_article(
                 session.flush()
         except IntegrityError:
             return None  # another replica stored it between our check and our insert
-        assert row.id is not None and story.id is not None
+        assert row.id is not None
+        assert story.id is not None
         for match in matches:
             session.add(
                 Match(
@@ -141,7 +145,9 @@ def _story_for(session: Session, data: ArticleData, summary: str, now: datetime)
         .order_by(col(Story.id).desc())
     ).first()
     if story is None:
-        story = Story(title=data.title, title_key=key, url=data.url, summary=summary, first_seen_at=now, updated_at=now)
+        story = Story(
+            title=data.title, title_key=key, url=data.url, summary=summary, first_seen_at=now, updated_at=now
+        )
         session.add(story)
         session.flush()
         return story, True
@@ -158,7 +164,9 @@ def _story_for(session: Session, data: ArticleData, summary: str, now: datetime)
 
 
 def _mark_updates(session: Session, story_id: int) -> int:
-    rows = session.exec(select(Delivery).where(Delivery.story_id == story_id, Delivery.status == "sent")).all()
+    rows = session.exec(
+        select(Delivery).where(Delivery.story_id == story_id, Delivery.status == "sent")
+    ).all()
     for delivery in rows:
         delivery.pending_update = True
         session.add(delivery)
@@ -186,7 +194,13 @@ def _enqueue(session: Session, story_id: int, topic_ids: list[int], now: datetim
         try:
             with session.begin_nested():
                 session.add(
-                    Delivery(story_id=story_id, topic_id=topic_id, chat_id=chat_id, created_at=now, next_attempt_at=now)
+                    Delivery(
+                        story_id=story_id,
+                        topic_id=topic_id,
+                        chat_id=chat_id,
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
                 )
                 session.flush()
             created += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.models import Chat, Source, Subscription, Topic, utcnow
 from bot.settings import Settings
@@ -102,7 +102,8 @@ def _sync_subscriptions(
     wanted: set[tuple[int, int]] = set()
     for item in settings.subscriptions:
         chat, topic = chats[item.channel], topics[item.topic]
-        assert chat.id is not None and topic.id is not None
+        assert chat.id is not None
+        assert topic.id is not None
         key = (chat.id, topic.id)
         row = existing.get(key) or Subscription(chat_id=chat.id, topic_id=topic.id, created_at=utcnow())
         row.mode = item.mode
@@ -123,4 +124,4 @@ def active_topics(store: Store) -> list[Topic]:
 
 def all_sources(store: Store) -> list[Source]:
     with store.session() as session:
-        return list(session.exec(select(Source).order_by(Source.name, Source.id)).all())
+        return list(session.exec(select(Source).order_by(col(Source.name), col(Source.id))).all())

@@ -46,7 +46,8 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="config file (default: $NEWSWATCH_CONFIG or ./newswatch.toml)")
+    Path | None,
+    typer.Option("--config", "-c", help="config file (default: $NEWSWATCH_CONFIG or ./newswatch.toml)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 _state: dict[str, Any] = {"config": None}
@@ -186,14 +187,17 @@ def run(config: ConfigOpt = None) -> None:
 def demo(
     cycles: Annotated[int | None, typer.Option(help="how many publishing cycles to run")] = None,
     interactive: Annotated[
-        bool | None, typer.Option("--interactive/--no-interactive", help="offer the prompt (default: if a terminal)")
+        bool | None,
+        typer.Option("--interactive/--no-interactive", help="offer the prompt (default: if a terminal)"),
     ] = None,
 ) -> None:
     """No tokens, no internet: a sample news site on loopback, alerts here, then a chat-like prompt."""
     from bot.demo import run_demo
 
     with handled():
-        code = run_demo(out, cycles=cycles, interactive=sys.stdin.isatty() if interactive is None else interactive)
+        code = run_demo(
+            out, cycles=cycles, interactive=sys.stdin.isatty() if interactive is None else interactive
+        )
     raise typer.Exit(code)
 
 
@@ -303,7 +307,12 @@ def sources(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     for r in rows:
         state = " (paused)" if r.paused else ""
         table.add_row(
-            r.name + state, r.url, r.every, (r.last_success or "never")[:19], str(r.consecutive_failures), r.last_error or ""
+            r.name + state,
+            r.url,
+            r.every,
+            (r.last_success or "never")[:19],
+            str(r.consecutive_failures),
+            r.last_error or "",
         )
     out.print(table)
 
@@ -319,15 +328,21 @@ def topics(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     for column in ("name", "query", "subscribers", "matches"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r.name + ("" if r.enabled else " (disabled)"), r.query, str(r.subscribers), str(r.matches))
+        table.add_row(
+            r.name + ("" if r.enabled else " (disabled)"), r.query, str(r.subscribers), str(r.matches)
+        )
     out.print(table)
 
 
 @topic_app.command("test")
 def topic_test(
     query: Annotated[str, typer.Argument(help="the query to try")],
-    target: Annotated[str | None, typer.Argument(help="an HTML file, a text file (first line = title), or a URL")] = None,
-    recent: Annotated[str | None, typer.Option(help="try it on stored articles of this period, e.g. 7d")] = None,
+    target: Annotated[
+        str | None, typer.Argument(help="an HTML file, a text file (first line = title), or a URL")
+    ] = None,
+    recent: Annotated[
+        str | None, typer.Option(help="try it on stored articles of this period, e.g. 7d")
+    ] = None,
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
@@ -349,4 +364,3 @@ def topic_test(
 def main() -> None:
     """Console-script entry point."""
     app()
-

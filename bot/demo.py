@@ -48,7 +48,8 @@ def run_demo(console: Console, *, cycles: int | None = None, interactive: bool =
     from bot.cli import build_app
 
     folder = Path(tempfile.mkdtemp(prefix="newswatch-demo-"))
-    with SampleNewsSite() as site:
+    site = SampleNewsSite().start()
+    try:
         settings = demo_settings(site, folder)
         store = Store.open(settings.database_url())
         sync_config(store, settings)
@@ -75,6 +76,8 @@ def run_demo(console: Console, *, cycles: int | None = None, interactive: bool =
         if interactive:
             _prompt(console, store)
         store.close()
+    finally:
+        site.stop()
     return 0
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 
 from bot.alerts import Alert, build_alert
@@ -78,7 +78,10 @@ class OutboxDispatcher:
                 .where(
                     Chat.active,
                     col(Chat.platform).in_(list(self.channels)),
-                    or_(Delivery.status == "pending", (Delivery.status == "sent") & col(Delivery.pending_update)),
+                    or_(
+                        col(Delivery.status) == "pending",
+                        and_(col(Delivery.status) == "sent", col(Delivery.pending_update)),
+                    ),
                     or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
                     or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
                 )
@@ -164,7 +167,9 @@ class OutboxDispatcher:
             delivery.next_attempt_at = now
             session.add(delivery)
 
-    def _retry(self, delivery_id: int, exc: Exception, *, delay: timedelta | None = None, count: bool = True) -> bool:
+    def _retry(
+        self, delivery_id: int, exc: Exception, *, delay: timedelta | None = None, count: bool = True
+    ) -> bool:
         """Schedule another attempt; False (and status ``failed``) once attempts run out."""
         now = utcnow()
         with self.store.session() as session:
@@ -184,7 +189,12 @@ class OutboxDispatcher:
             backoff = delay or timedelta(seconds=min(2**delivery.attempts, 3600))
             delivery.next_attempt_at = now + backoff
             session.add(delivery)
-        log.warning("delivery_retry delivery_id=%s in_seconds=%.1f error=%s", delivery_id, backoff.total_seconds(), exc)
+        log.warning(
+            "delivery_retry delivery_id=%s in_seconds=%.1f error=%s",
+            delivery_id,
+            backoff.total_seconds(),
+            exc,
+        )
         return True
 
     def _finish(self, delivery_id: int, *, status: str, error: str) -> None:

@@ -36,7 +36,13 @@ from watchers.urls import canonical_url, is_http_url
 
 log = logging.getLogger(__name__)
 
-FEED_ACCEPT = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/xml;q=0.9", "*/*;q=0.5")
+FEED_ACCEPT = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/xml;q=0.9",
+    "*/*;q=0.5",
+)
 PAGE_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
 MAX_BACKOFF = timedelta(hours=6)
 PAUSE_AFTER_FAILURES = 20
@@ -92,12 +98,19 @@ class Refresher:
         self.summary_chars = summary_chars
         self._pages = asyncio.Semaphore(page_concurrency)
 
-    async def refresh(self, source: Source, topics: list[CompiledTopic], now: datetime | None = None) -> RefreshOutcome:
+    async def refresh(
+        self, source: Source, topics: list[CompiledTopic], now: datetime | None = None
+    ) -> RefreshOutcome:
         now = now or utcnow()
         assert source.id is not None
         try:
             result = await fetch(
-                self.client, source.url, self.policy, etag=source.etag, last_modified=source.last_modified, accept=FEED_ACCEPT
+                self.client,
+                source.url,
+                self.policy,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                accept=FEED_ACCEPT,
             )
         except FetchError as exc:
             return self._failed(source, exc, now)
@@ -128,7 +141,9 @@ class Refresher:
                 new += 1
                 alerts += stored.deliveries
         self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=new)
-        log.info("source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts)
+        log.info(
+            "source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts
+        )
         return RefreshOutcome(source.id, source.name, "ok", new_articles=new, alerts=alerts)
 
     def _unseen(self, source: Source, entries: list[FeedEntry]) -> list[FeedEntry]:
@@ -138,14 +153,23 @@ class Refresher:
             url = canonical_url(entry.url)
             if url not in unique:
                 unique[url] = FeedEntry(
-                    url=url, title=entry.title, guid=entry.guid, published=entry.published,
-                    summary=entry.summary, content=entry.content, author=entry.author,
+                    url=url,
+                    title=entry.title,
+                    guid=entry.guid,
+                    published=entry.published,
+                    summary=entry.summary,
+                    content=entry.content,
+                    author=entry.author,
                 )
         assert source.id is not None
         seen_urls, seen_guids = known_urls(
             self.store, list(unique), [e.guid for e in unique.values() if e.guid], source.id
         )
-        fresh = [e for url, e in unique.items() if url not in seen_urls and (not e.guid or e.guid not in seen_guids)]
+        fresh = [
+            e
+            for url, e in unique.items()
+            if url not in seen_urls and (not e.guid or e.guid not in seen_guids)
+        ]
         return sorted(fresh, key=lambda e: (e.published is None, e.published or now_floor()))
 
     async def _article(self, entry: FeedEntry, *, fetch_page: bool) -> Article:
@@ -200,13 +224,17 @@ class Refresher:
                 out.append(TopicMatch(topic.id, result))
         return out
 
-    def _succeeded(self, source: Source, now: datetime, *, etag: str | None, last_modified: str | None, new: int) -> None:
+    def _succeeded(
+        self, source: Source, now: datetime, *, etag: str | None, last_modified: str | None, new: int
+    ) -> None:
         with self.store.session() as session:
             row = session.get(Source, source.id)
-            if row is None:
+            if row is None or row.id is None:
                 return
             if row.consecutive_failures >= PAUSE_AFTER_FAILURES // 2:
-                session.add(SourceEvent(source_id=row.id, at=now, kind="recovered", detail="polling succeeds again"))
+                session.add(
+                    SourceEvent(source_id=row.id, at=now, kind="recovered", detail="polling succeeds again")
+                )
             row.etag, row.last_modified = etag, last_modified
             row.first_polled_at = row.first_polled_at or now
             row.last_polled_at = row.last_success_at = now
@@ -235,7 +263,7 @@ class Refresher:
                     row.paused = True
                     session.add(
                         SourceEvent(
-                            source_id=row.id,
+                            source_id=source.id,
                             at=now,
                             kind="paused",
                             detail=f"paused after {row.consecutive_failures} failures: {message}",

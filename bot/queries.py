@@ -48,9 +48,14 @@ class StoryView:
 def _story_view(session: Session, story: Story) -> StoryView:
     assert story.id is not None
     topics = session.exec(
-        select(Topic.name).join(Match, col(Match.topic_id) == Topic.id).where(Match.story_id == story.id).distinct()
+        select(Topic.name)
+        .join(Match, col(Match.topic_id) == Topic.id)
+        .where(Match.story_id == story.id)
+        .distinct()
     ).all()
-    articles = [StoryArticle(s.url, s.name, s.title, _iso(s.published)) for s in story_sources(session, story.id)]
+    articles = [
+        StoryArticle(s.url, s.name, s.title, _iso(s.published)) for s in story_sources(session, story.id)
+    ]
     return StoryView(
         id=story.id,
         title=story.title,
@@ -89,7 +94,9 @@ def latest(store: Store, *, topic: str | None = None, limit: int = 5) -> list[St
             .limit(limit)
         )
         if topic is not None:
-            query = query.join(Topic, col(Topic.id) == Match.topic_id).where(func.lower(Topic.name) == topic.lower())
+            query = query.join(Topic, col(Topic.id) == Match.topic_id).where(
+                func.lower(Topic.name) == topic.lower()
+            )
         return [_story_view(session, s) for s in session.exec(query).all()]
 
 
@@ -102,7 +109,9 @@ def search(store: Store, text: str, *, limit: int = 10) -> list[StoryView]:
         query = select(Article.story_id).order_by(col(Article.fetched_at).desc(), col(Article.id).desc())
         for word in words:
             pattern = f"%{word.replace('%', '').replace('_', '')}%"
-            query = query.where(or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern)))
+            query = query.where(
+                or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern))
+            )
         seen: list[int] = []
         for story_id in session.exec(query.limit(limit * 5)).all():
             if story_id is not None and story_id not in seen:
@@ -132,8 +141,9 @@ class SourceHealth:
 
 
 def sources(store: Store) -> list[SourceHealth]:
-    from bot.durations import format_duration
     from datetime import timedelta
+
+    from bot.durations import format_duration
 
     with store.session() as session:
         counts = dict(
@@ -174,7 +184,9 @@ def topics(store: Store) -> list[TopicView]:
     with store.session() as session:
         subs = dict(
             session.exec(
-                select(Subscription.topic_id, func.count()).where(Subscription.active).group_by(col(Subscription.topic_id))
+                select(Subscription.topic_id, func.count())
+                .where(Subscription.active)
+                .group_by(col(Subscription.topic_id))
             ).all()
         )
         matches = dict(session.exec(select(Match.topic_id, func.count()).group_by(col(Match.topic_id))).all())
@@ -197,4 +209,6 @@ def source_events(store: Store, limit: int = 20) -> list[dict[str, Any]]:
 
 def find_topic(store: Store, name: str) -> Topic | None:
     with store.session() as session:
-        return session.exec(select(Topic).where(or_(Topic.name == name, func.lower(Topic.name) == name.lower()))).first()
+        return session.exec(
+            select(Topic).where(or_(col(Topic.name) == name, func.lower(Topic.name) == name.lower()))
+        ).first()

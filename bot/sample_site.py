@@ -119,7 +119,11 @@ class LocalSite:
 
     @staticmethod
     def _reply(
-        request: BaseHTTPRequestHandler, status: int, content_type: str | None, body: bytes, headers: dict[str, str]
+        request: BaseHTTPRequestHandler,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        headers: dict[str, str],
     ) -> None:
         try:
             request.send_response(status)

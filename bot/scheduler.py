@@ -33,13 +33,17 @@ class Service:
     def reconcile(self) -> None:
         """Make the set of source jobs equal to the set of unpaused sources (and their intervals)."""
         with self.app.store.session() as session:
-            wanted = {s.id: s.every_seconds for s in session.exec(select(Source).where(col(Source.paused).is_(False))).all()}
+            wanted = {
+                s.id: s.every_seconds
+                for s in session.exec(select(Source).where(col(Source.paused).is_(False))).all()
+                if s.id is not None
+            }
         for source_id in list(self._source_jobs):
             if source_id not in wanted or wanted[source_id] != self._source_jobs[source_id]:
                 self.scheduler.remove_job(f"source-{source_id}")
                 del self._source_jobs[source_id]
         for source_id, every in wanted.items():
-            if source_id is None or source_id in self._source_jobs:
+            if source_id in self._source_jobs:
                 continue
             self.scheduler.add_job(
                 self._poll,
@@ -68,8 +72,12 @@ class Service:
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; in-flight jobs finish or are abandoned safely (leases expire)."""
         self.reconcile()
-        self.scheduler.add_job(self._dispatch, "interval", seconds=DISPATCH_EVERY, id="dispatch", max_instances=1, coalesce=True)
-        self.scheduler.add_job(self.reconcile, "interval", seconds=RECONCILE_EVERY, id="reconcile", coalesce=True)
+        self.scheduler.add_job(
+            self._dispatch, "interval", seconds=DISPATCH_EVERY, id="dispatch", max_instances=1, coalesce=True
+        )
+        self.scheduler.add_job(
+            self.reconcile, "interval", seconds=RECONCILE_EVERY, id="reconcile", coalesce=True
+        )
         self.scheduler.start()
         log.info("service_started sources=%d", len(self._source_jobs))
         try:
@@ -77,4 +85,3 @@ class Service:
         finally:
             self.scheduler.shutdown(wait=False)
             log.info("service_stopped")
-

@@ -41,7 +41,10 @@ def _duration(value: Any) -> timedelta:
 
 
 class StorageSettings(_Model):
-    url: str = Field("sqlite:///newswatch.db", description="SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
+    url: str = Field(
+        "sqlite:///newswatch.db",
+        description="SQLAlchemy URL: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB",
+    )
     password_env: str | None = Field(None, description="environment variable holding the database password")
     password_file: str | None = Field(None, description="file holding the database password")
 
@@ -63,7 +66,9 @@ class NetworkSettings(_Model):
     contact_url: str = Field(
         "https://github.com/newswatch/newswatch", description="where site owners can reach the operator"
     )
-    timeout: Annotated[timedelta, Field(description="connect and read timeout per request")] = timedelta(seconds=15)
+    timeout: Annotated[timedelta, Field(description="connect and read timeout per request")] = timedelta(
+        seconds=15
+    )
     max_bytes: int = Field(5_000_000, ge=10_000, description="largest response body read, in bytes")
     fetch_pages: bool = Field(True, description="fetch each new article's page for its full text")
 
@@ -124,13 +129,13 @@ class SourceSettings(_Model):
 
 class TopicSettings(_Model):
     name: str = Field(description="how subscribers refer to the topic")
-    query: str = Field(description="the query: words and \"phrases\" that must all appear")
+    query: str = Field(description='the query: words and "phrases" that must all appear')
 
     @field_validator("query")
     @classmethod
     def _parses(cls, value: str) -> str:
-        from watchers.match import compile_query
         from watchers.errors import QuerySyntaxError
+        from watchers.match import compile_query
 
         try:
             compile_query(value)
@@ -180,17 +185,25 @@ class SubscriptionSettings(_Model):
 class TelegramSettings(_Model):
     token_env: str | None = Field("TELEGRAM_BOT_TOKEN", description="environment variable with the bot token")
     token_file: str | None = Field(None, description="file with the bot token (instead of token_env)")
-    api_base: str = Field("https://api.telegram.org", description="Bot API base; methods at {api_base}/bot{token}/{method}")
+    api_base: str = Field(
+        "https://api.telegram.org", description="Bot API base; methods at {api_base}/bot{token}/{method}"
+    )
     mode: Literal["polling", "webhook"] = Field("polling", description="polling or webhook")
     admins: tuple[int, ...] = Field((), description="Telegram user ids allowed to change topics and sources")
 
 
 class SlackSettings(_Model):
-    bot_token_env: str | None = Field("SLACK_BOT_TOKEN", description="environment variable with the xoxb- token")
+    bot_token_env: str | None = Field(
+        "SLACK_BOT_TOKEN", description="environment variable with the xoxb- token"
+    )
     bot_token_file: str | None = Field(None, description="file with the bot token")
-    app_token_env: str | None = Field("SLACK_APP_TOKEN", description="environment variable with the xapp- token (Socket Mode)")
+    app_token_env: str | None = Field(
+        "SLACK_APP_TOKEN", description="environment variable with the xapp- token (Socket Mode)"
+    )
     app_token_file: str | None = Field(None, description="file with the app-level token")
-    signing_secret_env: str | None = Field(None, description="environment variable with the signing secret (HTTP mode)")
+    signing_secret_env: str | None = Field(
+        None, description="environment variable with the signing secret (HTTP mode)"
+    )
     signing_secret_file: str | None = Field(None, description="file with the signing secret")
     mode: Literal["socket", "http"] = Field("socket", description="socket (Socket Mode) or http")
     api_base: str = Field("https://slack.com/api/", description="Web API base URL")
@@ -210,7 +223,11 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
-        for section, items in (("sources", self.sources), ("topics", self.topics), ("channels", self.channels)):
+        for section, items in (
+            ("sources", self.sources),
+            ("topics", self.topics),
+            ("channels", self.channels),
+        ):
             seen: set[str] = set()
             for item in items:
                 if item.name.casefold() in seen:
@@ -236,7 +253,9 @@ class Settings(_Model):
         match = re.match(r"^(sqlite(?:\+\w+)?:///)(.*)$", url)
         if match and match.group(2) and match.group(2) != ":memory:" and not match.group(2).startswith("/"):
             return match.group(1) + str(self.resolve_path(match.group(2)))
-        password = read_secret(self, "storage", "password", self.storage.password_env, self.storage.password_file)
+        password = read_secret(
+            self, "storage", "password", self.storage.password_env, self.storage.password_file
+        )
         if password is not None:
             from sqlalchemy.engine import make_url
 
@@ -307,7 +326,9 @@ def settings_from_dict(data: Mapping[str, Any], base_dir: Path) -> Settings:
 def check_secrets(settings: Settings) -> None:
     """Fail now, with the key's name, when a configured platform's secret is missing."""
     if settings.storage.password_env or settings.storage.password_file:
-        read_secret(settings, "storage", "password", settings.storage.password_env, settings.storage.password_file)
+        read_secret(
+            settings, "storage", "password", settings.storage.password_env, settings.storage.password_file
+        )
     if settings.telegram:
         t = settings.telegram
         if not (t.token_env or t.token_file):
@@ -315,9 +336,21 @@ def check_secrets(settings: Settings) -> None:
         read_secret(settings, "telegram", "token", t.token_env if not t.token_file else None, t.token_file)
     if settings.slack:
         s = settings.slack
-        read_secret(settings, "slack", "bot_token", s.bot_token_env if not s.bot_token_file else None, s.bot_token_file)
+        read_secret(
+            settings,
+            "slack",
+            "bot_token",
+            s.bot_token_env if not s.bot_token_file else None,
+            s.bot_token_file,
+        )
         if s.mode == "socket":
-            read_secret(settings, "slack", "app_token", s.app_token_env if not s.app_token_file else None, s.app_token_file)
+            read_secret(
+                settings,
+                "slack",
+                "app_token",
+                s.app_token_env if not s.app_token_file else None,
+                s.app_token_file,
+            )
         else:
             if not (s.signing_secret_env or s.signing_secret_file):
                 raise ConfigError("slack: mode = 'http' needs signing_secret_env or signing_secret_file")

@@ -113,7 +113,9 @@ class Store:
                 with store.engine.connect() as connection:
                     connection.execute(text("SELECT 1"))
             except OperationalError as exc:
-                raise StorageError(f"cannot reach the database {describe(store.engine)}: {_first_line(exc)}") from None
+                raise StorageError(
+                    f"cannot reach the database {describe(store.engine)}: {_first_line(exc)}"
+                ) from None
         return store
 
     @property

@@ -78,7 +78,12 @@ def run_topic_test(
         for hit in result.hits[:20]:
             source = title if hit.field == "title" else text
             left = max(0, hit.start - 40)
-            out.print(f"  {hit.field}: …{source[left:hit.start]}[{source[hit.start:hit.end]}]{source[hit.end:hit.end + 40]}…", markup=False)
+            before, word, after = (
+                source[left : hit.start],
+                source[hit.start : hit.end],
+                source[hit.end : hit.end + 40],
+            )
+            out.print(f"  {hit.field}: …{before}[{word}]{after}…", markup=False)
     return 0 if result.matched else 1
 
 
@@ -91,13 +96,17 @@ def _as_json(result: MatchResult) -> dict[str, object]:
     }
 
 
-def _recent(query: Query, window: timedelta, loader: Callable[[], Settings], json_out: bool, out: Console) -> int:
+def _recent(
+    query: Query, window: timedelta, loader: Callable[[], Settings], json_out: bool, out: Console
+) -> int:
     settings = loader()
     store = Store.open(settings.database_url())
     try:
         with store.session() as session:
             rows = session.exec(
-                select(Article).where(col(Article.fetched_at) >= utcnow() - window).order_by(col(Article.id).desc())
+                select(Article)
+                .where(col(Article.fetched_at) >= utcnow() - window)
+                .order_by(col(Article.id).desc())
             ).all()
             hits = [(a, r) for a in rows if (r := query.match(a.title, a.text)).matched]
     finally:

@@ -47,7 +47,9 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, usage: str, help: str, example: str, *, admin_only: bool = False) -> Callable[[Handler], Handler]:
+def command(
+    name: str, usage: str, help: str, example: str, *, admin_only: bool = False
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         COMMANDS[name] = Command(name, handler, usage, help, example, admin_only)
         return handler

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import lxml.html
 import trafilatura
+from trafilatura.settings import Document
 
 from watchers.urls import is_http_url
 
@@ -50,7 +51,7 @@ def extract_page(html: bytes | str, *, url: str) -> PageText:
     text = ""
     title = head.get("title")
     author = None
-    if doc is not None:
+    if isinstance(doc, Document):
         text = (doc.text or "").strip()
         title = title or doc.title
         author = doc.author

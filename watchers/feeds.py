@@ -119,6 +119,3 @@ def _parse_json_feed(body: bytes, url: str) -> list[FeedEntry]:
             )
         )
     return entries
-
-
-

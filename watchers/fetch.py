@@ -152,8 +152,11 @@ async def fetch(
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes and not response.headers.get(
-        "content-encoding"
+    if (
+        declared
+        and declared.isdigit()
+        and int(declared) > max_bytes
+        and not response.headers.get("content-encoding")
     ):
         raise FetchError(f"response too large: {int(declared):,} bytes declared, limit {max_bytes:,}")
     chunks: list[bytes] = []

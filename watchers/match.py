@@ -75,7 +75,7 @@ def compile_query(source: str) -> Query:
         if char.isspace():
             pos += 1
             continue
-        if char in "\"“”":
+        if char in '"“”':
             end = _closing_quote(source, pos + 1)
             if end < 0:
                 raise QuerySyntaxError("unclosed quote", column=pos + 1, hint='close the phrase with "')
@@ -86,7 +86,7 @@ def compile_query(source: str) -> Query:
             pos = end + 1
             continue
         end = pos
-        while end < len(source) and not source[end].isspace() and source[end] not in "\"“”":
+        while end < len(source) and not source[end].isspace() and source[end] not in '"“”':
             end += 1
         words = tuple(_WORD.findall(normalise(source[pos:end])))
         terms.extend((w,) for w in words)
@@ -98,7 +98,7 @@ def compile_query(source: str) -> Query:
 
 def _closing_quote(source: str, start: int) -> int:
     for index in range(start, len(source)):
-        if source[index] in "\"“”":
+        if source[index] in '"“”':
             return index
     return -1
 
