@@ -32,7 +32,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "") -> list[FeedEnt
         headers["content-type"] = content_type
     parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True, sanitize_html=True)
     entries = [e for e in (_entry(raw, url) for raw in parsed.entries[:MAX_ENTRIES]) if e is not None]
-    if not entries and not parsed.get("version"):
+    broken = parsed.get("bozo") and callable(getattr(parsed.get("bozo_exception"), "getLineNumber", None))
+    if not entries and (broken or not parsed.get("version")):
         if parsed.get("bozo"):
             raise ParseError(_bozo_message(parsed.get("bozo_exception"), content_type))
         raise ParseError(f"not a feed: got {content_type.split(';')[0] or 'an unknown type'}")
