@@ -63,14 +63,17 @@ class OutboxDispatcher:
     async def dispatch_pending(self, now: datetime | None = None) -> DispatchReport:
         """Send everything due now, oldest first, in batches until nothing due is left."""
         report = DispatchReport()
+        tried: set[int] = set()  # a row retried in this call waits for the next call, not a tight loop
         while True:
-            batch = self._due(now or utcnow())
+            batch = [i for i in self._due(now or utcnow()) if i not in tried]
             if not batch:
                 return report
             for delivery_id in batch:
+                tried.add(delivery_id)
                 await self._deliver(delivery_id, report)
 
     def _due(self, now: datetime) -> list[int]:
+        """Due row ids, oldest first; a batch larger than BATCH is taken in several rounds."""
         with self.store.session() as session:
             rows = session.exec(
                 select(Delivery.id)
@@ -110,6 +113,11 @@ class OutboxDispatcher:
             delivery = session.get(Delivery, delivery_id)
             chat = session.get(Chat, delivery.chat_id) if delivery else None
             if delivery is None or chat is None:
+                return
+            due = delivery.status == "pending" or (delivery.status == "sent" and delivery.pending_update)
+            if not chat.active or not due:  # changed since the batch was read (chat gone, another worker)
+                delivery.lease_until = None
+                session.add(delivery)
                 return
             event = "update" if delivery.status == "sent" else "new"
             alert = build_alert(session, delivery, event)
