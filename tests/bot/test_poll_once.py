@@ -188,7 +188,7 @@ def health(config: Path) -> dict[str, dict[str, Any]]:
 
 def assert_contract(event: dict[str, Any]) -> None:
     """Every field of CONTRACT.md's JSONL event, with its type."""
-    assert EVENT_FIELDS <= set(event), EVENT_FIELDS - set(event)
+    assert set(event) >= EVENT_FIELDS, EVENT_FIELDS - set(event)
     assert event["event"] in ("new", "update")
     assert isinstance(event["story_id"], int)
     for key in ("topic", "title", "url", "source", "summary"):
