@@ -51,10 +51,11 @@ class StorageSettings(_Model):
     @field_validator("url")
     @classmethod
     def _known_backend(cls, value: str) -> str:
+        # The password check comes first, for any scheme, so the error never echoes an inline password.
+        if re.match(r"^[^:/]*://[^/@]*:[^/@]*@", value):
+            raise ValueError("put the password in password_env or password_file, not in the URL")
         if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             raise ValueError(f"{value!r} is not a sqlite:/// or postgresql+psycopg:// URL")
-        if re.match(r"^postgresql[^:]*://[^/@]*:[^/@]*@", value):
-            raise ValueError("put the password in password_env or password_file, not in the URL")
         return value
 
 
