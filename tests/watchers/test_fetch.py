@@ -58,7 +58,9 @@ async def test_size_cap_and_status_errors(site: LocalSite) -> None:
     assert info.value.retry_after == 30
 
 
-@pytest.mark.parametrize("url", ["ftp://example.org/f", "file:///etc/passwd", "http://[::1]:9/", "http://127.0.0.2/"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.org/f", "file:///etc/passwd", "http://[::1]:9/", "http://127.0.0.2/"]
+)
 async def test_blocked_targets_never_connect(url: str) -> None:
     async with httpx.AsyncClient() as client:
         with pytest.raises(BlockedURLError):

@@ -13,7 +13,9 @@ def test_abbreviations_do_not_end_sentences() -> None:
 
 
 def test_summary_is_whole_sentences_within_the_cap() -> None:
-    text = "\n".join(["First sentence has quite a few words in it. " * 3, "Second paragraph is here and long enough."])
+    text = "\n".join(
+        ["First sentence has quite a few words in it. " * 3, "Second paragraph is here and long enough."]
+    )
     summary = summarise(text, max_chars=120)
     assert len(summary) <= 120
     assert summary.endswith(".")
