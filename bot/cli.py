@@ -43,7 +43,7 @@ app.add_typer(topic_app, name="topic")
 app.add_typer(db_app, name="db")
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line, for scripts
 
 ConfigOpt = Annotated[
     Path | None,
