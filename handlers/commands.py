@@ -85,7 +85,8 @@ def _items(views: list[StoryView]) -> tuple[ReplyItem, ...]:
     items = []
     for view in views:
         outlets = ", ".join(dict.fromkeys(a.source for a in view.articles))
-        detail = view.summary[:240] + (f"\n   Sources: {outlets}" if outlets else "")
+        summary = view.summary if len(view.summary) <= 240 else view.summary[:240].rsplit(" ", 1)[0] + "…"
+        detail = summary + (f"\n   Sources: {outlets}" if outlets else "")
         items.append(ReplyItem(view.title, view.url, detail, view.id))
     return tuple(items)
 
