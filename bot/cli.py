@@ -104,6 +104,18 @@ def build_app(settings: Settings, store: Store, console: Console | None = None) 
     return Newswatch(settings, store, build_channels(settings, console))
 
 
+def open_service(config: Path | None) -> tuple[Settings, Store, Newswatch]:
+    """Settings, migrated store with the config synchronised, and the app; channels are checked first,
+    so a config that cannot run changes nothing in the database."""
+    from handlers.channels import build_channels
+
+    settings = settings_for(config)
+    channels = build_channels(settings)
+    store = open_store(settings)
+    sync_config(store, settings)
+    return settings, store, Newswatch(settings, store, channels)
+
+
 @app.command("check-config")
 def check_config(config: ConfigOpt = None) -> None:
     """Validate the config file (keys, values, secrets) without touching the network or the database."""
@@ -132,10 +144,7 @@ def db_upgrade(config: ConfigOpt = None) -> None:
 def poll_once(config: ConfigOpt = None) -> None:
     """Poll every source once, process what is new, deliver pending alerts, exit."""
     with handled():
-        settings = settings_for(config)
-        store = open_store(settings)
-        sync_config(store, settings)
-        newswatch = build_app(settings, store)
+        _settings, store, newswatch = open_service(config)
 
         async def cycle() -> Any:
             try:
@@ -162,10 +171,7 @@ def run(config: ConfigOpt = None) -> None:
     from bot.scheduler import Service
 
     with handled():
-        settings = settings_for(config)
-        store = open_store(settings)
-        sync_config(store, settings)
-        newswatch = build_app(settings, store)
+        settings, store, newswatch = open_service(config)
 
     async def serve() -> None:
         stop = asyncio.Event()
