@@ -7,13 +7,14 @@ substring), newest first. The chat-commands issue replaces it with ranked full-t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot.archive import story_sources
+from bot.durations import format_duration
 from bot.models import Article, Match, Source, SourceEvent, Story, Subscription, Topic
 from bot.store import Store
 
@@ -141,9 +142,6 @@ class SourceHealth:
 
 
 def sources(store: Store) -> list[SourceHealth]:
-    from datetime import timedelta
-
-    from bot.durations import format_duration
 
     with store.session() as session:
         counts = dict(

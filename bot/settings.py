@@ -24,7 +24,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.durations import parse_duration
-from watchers.errors import ConfigError
+from watchers.errors import ConfigError, QuerySyntaxError
+from watchers.match import compile_query
 from watchers.urls import is_http_url
 
 
@@ -135,8 +136,6 @@ class TopicSettings(_Model):
     @field_validator("query")
     @classmethod
     def _parses(cls, value: str) -> str:
-        from watchers.errors import QuerySyntaxError
-        from watchers.match import compile_query
 
         try:
             compile_query(value)
