@@ -142,7 +142,6 @@ class SourceHealth:
 
 
 def sources(store: Store) -> list[SourceHealth]:
-
     with store.session() as session:
         counts = dict(
             session.exec(select(Article.source_id, func.count()).group_by(col(Article.source_id))).all()

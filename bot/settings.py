@@ -136,7 +136,6 @@ class TopicSettings(_Model):
     @field_validator("query")
     @classmethod
     def _parses(cls, value: str) -> str:
-
         try:
             compile_query(value)
         except QuerySyntaxError as exc:
