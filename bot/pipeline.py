@@ -18,7 +18,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -47,6 +47,7 @@ PAGE_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
 MAX_BACKOFF = timedelta(hours=6)
 PAUSE_AFTER_FAILURES = 20
 MIN_PAGE_TEXT = 200
+_UNDATED = datetime.min.replace(tzinfo=UTC)  # sort key for entries without a date (they go last)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class Refresher:
             for url, e in unique.items()
             if url not in seen_urls and (not e.guid or e.guid not in seen_guids)
         ]
-        return sorted(fresh, key=lambda e: (e.published is None, e.published or now_floor()))
+        return sorted(fresh, key=lambda e: (e.published is None, e.published or _UNDATED))
 
     async def _article(self, entry: FeedEntry, *, fetch_page: bool) -> Article:
         feed_text = html_to_text(entry.content or entry.summary)
@@ -277,7 +278,3 @@ class Refresher:
 def _jittered(delay: timedelta) -> timedelta:
     """Up to 10 % later, so sources configured alike do not all poll in the same second."""
     return delay * (1 + random.random() * 0.1)
-
-
-def now_floor() -> datetime:
-    return datetime.min.replace(tzinfo=utcnow().tzinfo)
