@@ -28,7 +28,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	@echo "benchmarks arrive with the watchers, query and chat issues (bench/)"
+	@set -e; for script in bench/bench_*.py; do \
+	  [ -e "$$script" ] || continue; \
+	  echo "== $$script"; $(BIN)/python "$$script"; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
