@@ -18,12 +18,44 @@ class ReplyItem:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A neutral button: ``action`` names what it does, ``value`` what it acts on.
+
+    Platforms encode ``f"{action}:{value}"`` in their callback data / action value, so the same pair comes
+    back whichever platform the user pressed it on (Telegram caps callback data at 64 bytes).
+    """
+
+    label: str
+    action: str
+    value: str
+
+    def payload(self) -> str:
+        return f"{self.action}:{self.value}"
+
+
+def parse_payload(payload: str) -> tuple[str, str]:
+    """``(action, value)`` from a button payload; a payload without ``:`` has an empty value."""
+    action, _, value = payload.partition(":")
+    return action, value
+
+
+def alert_buttons(story_id: int, topic: str) -> tuple[Button, ...]:
+    """The buttons under every alert: Summary / Sources, More like this, Mute topic."""
+    return (
+        Button("Summary / Sources", "story", str(story_id)),
+        Button("More like this", "similar", str(story_id)),
+        Button(f"Mute {topic}"[:40], "mute", topic[:48]),
+    )
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a command answers, before any platform renders it."""
 
     text: str
     items: tuple[ReplyItem, ...] = field(default=())
     error: bool = False
+    buttons: tuple[Button, ...] = field(default=())
 
 
 def local_time(when: datetime, zone: str = "UTC") -> str:
