@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.archive import StorySource, story_sources
-from bot.models import Delivery, Match, Story, Topic
+from bot.models import Article, Delivery, Match, Story, Topic
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def build_alert(session: Session, delivery: Delivery, event: str) -> Alert | Non
     ).all():
         terms.extend(t for t in row if t not in terms)
     sources = tuple(AlertSource(s.name, s.url, s.title, s.published) for s in carried)
+    summary = topic_summary(session, delivery.story_id, delivery.topic_id) or story.summary
     return Alert(
         event=event,
         topic=topic.name,
@@ -83,8 +85,19 @@ def build_alert(session: Session, delivery: Delivery, event: str) -> Alert | Non
         url=first.url,
         source=first.name,
         published=first.published,
-        summary=story.summary,
+        summary=summary,
         matched=tuple(terms),
         sources=sources,
         added=sources[delivery.sent_sources :] if event == "update" else (),
     )
+
+
+def topic_summary(session: Session, story_id: int, topic_id: int) -> str:
+    """What the story's most complete article that matched the topic says about that topic ("" if none)."""
+    row = session.exec(
+        select(Match.summary)
+        .join(Article, col(Article.id) == Match.article_id)
+        .where(Match.story_id == story_id, Match.topic_id == topic_id, Match.summary != "")
+        .order_by(func.length(Article.text).desc(), col(Match.id))
+    ).first()
+    return row or ""

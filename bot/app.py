@@ -25,6 +25,8 @@ from bot.models import Source, utcnow
 from bot.pipeline import CompiledTopic, Refresher, RefreshOutcome, compile_topics
 from bot.settings import Settings
 from bot.store import Store
+from bot.story_index import Grouping
+from bot.summarizer import build_summariser
 from watchers.fetch import FetchPolicy
 from watchers.netguard import parse_allowlist
 
@@ -64,7 +66,13 @@ class Newswatch:
             trust_env=False,
         )
         self.refresher = Refresher(
-            store, self.client, fetch_policy(settings), fetch_pages=settings.network.fetch_pages
+            store,
+            self.client,
+            fetch_policy(settings),
+            fetch_pages=settings.network.fetch_pages,
+            summary_chars=settings.summarizer.max_chars,
+            grouping=Grouping(settings.stories.window, settings.stories.threshold),
+            summariser=build_summariser(settings, self.client),
         )
         self.dispatcher = OutboxDispatcher(store, channels, owner=self.owner)
 

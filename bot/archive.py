@@ -4,33 +4,50 @@ Writing the delivery rows in the same transaction as the match is what makes "ne
 process dies before the commit, the article is not stored either and the next poll sees it again; after the
 commit, the dispatcher finds the pending rows whatever happened to this process.
 
-Stories, first version: articles whose normalised titles are equal, within ``STORY_WINDOW`` of the story's
-first article, are one story (syndicated wire copy). The stories issue replaces the grouping rule;
-the storage shape stays.
+Order of decisions for an incoming article (``store_article``):
+
+1. its URL or its source's guid is stored already: nothing to do;
+2. it is a copy of a stored article (shared guid, same content hash, or near-identical text by SimHash):
+   it becomes another *home* of that article, so its outlet joins the story and sent alerts get updated;
+3. otherwise it is a new article, and joins the best story found through the story-term index (or starts
+   one); see ``bot.story_index`` and ``watchers.stories``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models import Article, Chat, Delivery, Match, Source, Story, Subscription, utcnow
+from bot.models import Article, ArticleHome, Chat, Delivery, Match, Source, Story, Subscription, utcnow
 from bot.store import Store
+from bot.story_index import (
+    Grouping,
+    add_fingerprint,
+    article_time,
+    count_document,
+    document_frequency,
+    find_story,
+    known_home,
+    same_article,
+    update_profile,
+)
 from watchers.entries import Article as ArticleData
 from watchers.match import MatchResult, normalise
-
-STORY_WINDOW = timedelta(hours=48)
+from watchers.stories import ArticleFeatures, extract_features
 
 
 @dataclass(frozen=True)
 class TopicMatch:
+    """A topic the article matched, and what the article says about that topic (its per-topic summary)."""
+
     topic_id: int
     result: MatchResult
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,7 @@ class StoredArticle:
     new_story: bool
     deliveries: int
     updates: int
+    home_only: bool = False  # a copy of a stored article: only a new outlet (home) was recorded
 
 
 def title_key(title: str) -> str:
@@ -55,11 +73,15 @@ def known_urls(store: Store, urls: list[str], guids: list[str], source_id: int) 
     with store.session() as session:
         seen_urls: set[str] = set()
         for chunk in _chunks(urls):
-            seen_urls.update(session.exec(select(Article.url).where(col(Article.url).in_(chunk))).all())
+            seen_urls.update(
+                session.exec(select(ArticleHome.url).where(col(ArticleHome.url).in_(chunk))).all()
+            )
         seen_guids: set[str] = set()
         for chunk in _chunks(guids):
             rows = session.exec(
-                select(Article.guid).where(Article.source_id == source_id, col(Article.guid).in_(chunk))
+                select(ArticleHome.guid).where(
+                    ArticleHome.source_id == source_id, col(ArticleHome.guid).in_(chunk)
+                )
             ).all()
             seen_guids.update(g for g in rows if g)
     return seen_urls, seen_guids
@@ -78,21 +100,24 @@ def store_article(
     matches: list[TopicMatch],
     alert: bool,
     now: datetime | None = None,
+    grouping: Grouping | None = None,
 ) -> StoredArticle | None:
-    """Store one new article with its story, matches and deliveries; None if it was stored already."""
+    """Store one new article (or a new home of a stored one) with its story, matches and deliveries.
+
+    None if it was stored already (also when another replica stored it between our check and our insert).
+    """
     now = now or utcnow()
+    grouping = grouping or Grouping()
+    when = article_time(data, now)
     with store.session() as session:
-        duplicate = select(Article.id).where(
-            or_(
-                col(Article.url) == data.url,
-                and_(col(Article.source_id) == source_id, col(Article.guid) == data.guid),
-            )
-            if data.guid
-            else col(Article.url) == data.url
-        )
-        if session.exec(duplicate).first() is not None:
+        if known_home(session, data, source_id):
             return None
-        story, new_story = _story_for(session, data, summary, now)
+        copy = same_article(session, data, when, grouping.window)
+        if copy is not None:
+            return _add_home(session, copy[0], source_id, data, matches, alert, now)
+        features = extract_features(data.title, data.text, when)
+        story, new_story = _story_for(session, data, summary, features, grouping, now)
+        assert story.id is not None
         row = Article(
             source_id=source_id,
             story_id=story.id,
@@ -113,22 +138,16 @@ def store_article(
             with session.begin_nested():
                 session.add(row)
                 session.flush()
+                assert row.id is not None
+                session.add(_home(row.id, source_id, data, now))
+                session.flush()
         except IntegrityError:
             return None  # another replica stored it between our check and our insert
         assert row.id is not None
-        assert story.id is not None
-        for match in matches:
-            session.add(
-                Match(
-                    article_id=row.id,
-                    topic_id=match.topic_id,
-                    story_id=story.id,
-                    score=match.result.score,
-                    terms=list(match.result.terms),
-                    spans=[h.__dict__ for h in match.result.hits[:50]],
-                    matched_at=now,
-                )
-            )
+        add_fingerprint(session, row.id, data.text, when)
+        update_profile(session, story.id, features)
+        count_document(session, features)
+        _add_matches(session, row.id, story.id, matches, now)
         deliveries = updates = 0
         if alert:
             if not new_story:
@@ -137,16 +156,88 @@ def store_article(
         return StoredArticle(row.id, story.id, new_story, deliveries, updates)
 
 
-def _story_for(session: Session, data: ArticleData, summary: str, now: datetime) -> tuple[Story, bool]:
-    key = title_key(data.title)
-    story = session.exec(
-        select(Story)
-        .where(Story.title_key == key, col(Story.first_seen_at) >= now - STORY_WINDOW)
-        .order_by(col(Story.id).desc())
-    ).first()
+def _home(article_id: int, source_id: int, data: ArticleData, now: datetime) -> ArticleHome:
+    return ArticleHome(
+        article_id=article_id,
+        source_id=source_id,
+        url=data.url,
+        guid=data.guid,
+        title=data.title,
+        published_at=data.published,
+        fetched_at=now,
+    )
+
+
+def _add_matches(
+    session: Session, article_id: int, story_id: int, matches: list[TopicMatch], now: datetime
+) -> None:
+    for match in matches:
+        session.add(
+            Match(
+                article_id=article_id,
+                topic_id=match.topic_id,
+                story_id=story_id,
+                score=match.result.score,
+                terms=list(match.result.terms),
+                spans=[h.__dict__ for h in match.result.hits[:50]],
+                matched_at=now,
+                summary=match.summary,
+            )
+        )
+
+
+def _add_home(
+    session: Session,
+    article_id: int,
+    source_id: int,
+    data: ArticleData,
+    matches: list[TopicMatch],
+    alert: bool,
+    now: datetime,
+) -> StoredArticle | None:
+    """Record another outlet carrying a stored article: a home, topics it newly matched, alert updates."""
+    article = session.get(Article, article_id)
+    if article is None or article.story_id is None:
+        return None
+    try:
+        with session.begin_nested():
+            session.add(_home(article_id, source_id, data, now))
+            session.flush()
+    except IntegrityError:
+        return None
+    story_id = article.story_id
+    matched = set(session.exec(select(Match.topic_id).where(Match.article_id == article_id)).all())
+    _add_matches(session, article_id, story_id, [m for m in matches if m.topic_id not in matched], now)
+    story = session.get(Story, story_id)
+    if story is not None:
+        story.updated_at = now
+        session.add(story)
+    deliveries = updates = 0
+    if alert:
+        updates = _mark_updates(session, story_id)
+        deliveries = _enqueue(session, story_id, sorted(matched | {m.topic_id for m in matches}), now)
+    return StoredArticle(article_id, story_id, False, deliveries, updates, home_only=True)
+
+
+def _story_for(
+    session: Session,
+    data: ArticleData,
+    summary: str,
+    features: ArticleFeatures,
+    grouping: Grouping,
+    now: datetime,
+) -> tuple[Story, bool]:
+    idf = document_frequency(session, features.terms)
+    found = find_story(session, features, idf, grouping)
+    story = session.get(Story, found[0]) if found is not None else None
     if story is None:
         story = Story(
-            title=data.title, title_key=key, url=data.url, summary=summary, first_seen_at=now, updated_at=now
+            title=data.title,
+            title_key=title_key(data.title),
+            url=data.url,
+            summary=summary,
+            first_seen_at=now,
+            updated_at=now,
         )
         session.add(story)
         session.flush()
@@ -218,11 +309,22 @@ class StorySource:
 
 
 def story_sources(session: Session, story_id: int) -> list[StorySource]:
-    """Every outlet that carried the story, first report first."""
+    """Every outlet that carried the story (each home of each of its articles), first report first."""
     rows = session.exec(
-        select(Article, Source.name)
-        .join(Source, col(Source.id) == Article.source_id)
+        select(ArticleHome, Source.name)
+        .join(Article, col(Article.id) == ArticleHome.article_id)
+        .join(Source, col(Source.id) == ArticleHome.source_id)
         .where(Article.story_id == story_id)
-        .order_by(col(Article.fetched_at), col(Article.id))
+        .order_by(col(ArticleHome.fetched_at), col(ArticleHome.id))
     ).all()
-    return [StorySource(name, a.url, a.title, a.published_at) for a, name in rows]
+    return [StorySource(name, h.url, h.title, h.published_at) for h, name in rows]
+
+
+def story_home_count(session: Session, story_id: int) -> int:
+    """How many outlets carry the story now (what a sent alert is compared with to need an update)."""
+    return session.exec(
+        select(func.count())
+        .select_from(ArticleHome)
+        .join(Article, col(Article.id) == ArticleHome.article_id)
+        .where(Article.story_id == story_id)
+    ).one()

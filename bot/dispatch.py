@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 
 from bot.alerts import Alert, build_alert
-from bot.models import Article, Chat, Delivery, utcnow
+from bot.archive import story_home_count
+from bot.models import Chat, Delivery, utcnow
 from bot.store import Store
 from watchers.errors import ChatGone, DeliveryError, RateLimited
 
@@ -161,9 +162,7 @@ class OutboxDispatcher:
             delivery = session.get(Delivery, delivery_id)
             if delivery is None:
                 return
-            carried = session.exec(
-                select(func.count()).select_from(Article).where(Article.story_id == delivery.story_id)
-            ).one()
+            carried = story_home_count(session, delivery.story_id)
             delivery.status = "sent"
             delivery.message_id = message_id or delivery.message_id
             delivery.sent_sources = sources

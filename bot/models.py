@@ -123,6 +123,7 @@ class Match(SQLModel, table=True):
     terms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     spans: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     matched_at: datetime | None = _when()
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 class Chat(SQLModel, table=True):
@@ -198,3 +199,57 @@ class SourceEvent(SQLModel, table=True):
     at: datetime | None = _when()
     kind: str
     detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class ArticleHome(SQLModel, table=True):
+    """Where an article was published: one row per outlet carrying it (wire copy has several).
+
+    The first home is the article's own URL; syndicated copies found by guid, content hash or SimHash add
+    homes instead of new articles, so "also reported by" lists every outlet.
+    """
+
+    __tablename__ = "article_homes"
+    __table_args__ = (Index("ix_article_homes_source_guid", "source_id", "guid"),)
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    url: str = Field(sa_column=Column(Text, unique=True, nullable=False))
+    guid: str | None = None
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime | None = _when()
+    fetched_at: datetime | None = _when()
+
+
+class ArticleFingerprint(SQLModel, table=True):
+    """One SimHash band of an article's text, indexed so near-duplicates are found by equality."""
+
+    __tablename__ = "article_fingerprints"
+    __table_args__ = (Index("ix_article_fingerprints_band_seen", "band", "seen_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    band: int
+    simhash: str  # the whole 64-bit fingerprint in hex, to check the Hamming distance of a candidate
+    seen_at: datetime | None = _when()
+
+
+class StoryTerm(SQLModel, table=True):
+    """A story's profile, one weighted term per row, indexed by term: the candidate-story index."""
+
+    __tablename__ = "story_terms"
+    __table_args__ = (
+        UniqueConstraint("story_id", "term", name="uq_story_terms_story_term"),
+        Index("ix_story_terms_term_seen", "term", "seen_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="stories.id", index=True)
+    term: str
+    weight: float = 0.0
+    seen_at: datetime | None = _when()  # the story's latest article, so lookups stay inside the window
+
+
+class TermFrequency(SQLModel, table=True):
+    """How many articles carried each story term (``#articles`` counts them all): the IDF of grouping."""
+
+    __tablename__ = "term_frequencies"
+    term: str = Field(primary_key=True)
+    documents: int = 0

@@ -25,13 +25,14 @@ import httpx
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.models import Source, SourceEvent, Topic, utcnow
 from bot.store import Store
+from bot.story_index import Grouping
 from watchers.entries import Article, FeedEntry
 from watchers.errors import FetchError, QuerySyntaxError, SourceError
 from watchers.extract import extract_page, html_to_text
 from watchers.feeds import parse_feed
 from watchers.fetch import FetchPolicy, fetch
 from watchers.match import Query, compile_query
-from watchers.summarise import summarise
+from watchers.summarise import ExtractiveSummariser, Summariser
 from watchers.urls import canonical_url, is_http_url
 
 log = logging.getLogger(__name__)
@@ -91,12 +92,17 @@ class Refresher:
         fetch_pages: bool = True,
         summary_chars: int = 400,
         page_concurrency: int = 4,
+        grouping: Grouping | None = None,
+        summariser: Summariser | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.policy = policy
         self.fetch_pages = fetch_pages
         self.summary_chars = summary_chars
+        self.grouping = grouping or Grouping()
+        self.extractive = ExtractiveSummariser(summary_chars)
+        self.summariser: Summariser = summariser or self.extractive
         self._pages = asyncio.Semaphore(page_concurrency)
 
     async def refresh(
@@ -129,14 +135,19 @@ class Refresher:
         for entry in fresh:
             alert = not first_poll or (entry.published is not None and entry.published >= cutoff)
             article = await self._article(entry, fetch_page=alert)
-            stored = store_article(
+            # the backlog stored silently never reaches a chat: it gets the offline summary
+            summariser = self.summariser if alert else self.extractive
+            summary, matches = await self._summarised(summariser, article, self._match(article, topics))
+            stored = await asyncio.to_thread(
+                store_article,
                 self.store,
                 source_id=source.id,
                 data=article,
-                summary=summarise(article.text or article.title, self.summary_chars),
-                matches=self._match(article, topics),
+                summary=summary,
+                matches=matches,
                 alert=alert,
                 now=now,
+                grouping=self.grouping,
             )
             if stored is not None:
                 new += 1
@@ -215,6 +226,19 @@ class Refresher:
             if httpx.URL(candidate).host == httpx.URL(url).host:
                 return candidate
         return url
+
+    @staticmethod
+    async def _summarised(
+        summariser: Summariser, article: Article, matches: list[TopicMatch]
+    ) -> tuple[str, list[TopicMatch]]:
+        """The article's summary, and for each matched topic what the article says about that topic."""
+        text = article.text or article.title
+        summary = await summariser.summarise(article.title, text)
+        per_topic = [
+            TopicMatch(m.topic_id, m.result, await summariser.summarise(article.title, text, m.result.terms))
+            for m in matches
+        ]
+        return summary, per_topic
 
     @staticmethod
     def _match(article: Article, topics: list[CompiledTopic]) -> list[TopicMatch]:

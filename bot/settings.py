@@ -209,6 +209,57 @@ class SlackSettings(_Model):
     admins: tuple[str, ...] = Field((), description="Slack user ids allowed to change topics and sources")
 
 
+class StoriesSettings(_Model):
+    window: Annotated[
+        timedelta, Field(description="articles about one event join one story within this time of each other")
+    ] = timedelta(hours=48)
+    threshold: float = Field(
+        0.25, ge=0.0, le=1.0, description="score (0-1) an article needs to join an existing story"
+    )
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> timedelta:
+        return _duration(value)
+
+    @field_validator("window")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h")
+        return value
+
+
+class SummarizerSettings(_Model):
+    kind: Literal["extractive", "openai"] = Field(
+        "extractive", description="extractive (offline) or openai (any OpenAI-compatible endpoint)"
+    )
+    max_chars: int = Field(400, ge=80, le=4000, description="extractive summary length cap, in characters")
+    base_url: str | None = Field(None, description="openai: API base, e.g. http://127.0.0.1:11434/v1")
+    model: str | None = Field(None, description="openai: the model name")
+    api_key_env: str | None = Field(None, description="openai: environment variable with the API key")
+    api_key_file: str | None = Field(None, description="openai: file with the API key")
+    timeout: Annotated[timedelta, Field(description="openai: whole-request time limit")] = timedelta(
+        seconds=20
+    )
+    max_input_chars: int = Field(12000, ge=500, description="openai: article characters sent at most")
+    max_output_chars: int = Field(600, ge=80, description="openai: summary characters kept at most")
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> timedelta:
+        return _duration(value)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SummarizerSettings:
+        if self.kind == "openai":
+            if not self.base_url or not is_http_url(self.base_url):
+                raise ValueError("kind = 'openai' needs base_url (an http(s) URL)")
+            if not self.model:
+                raise ValueError("kind = 'openai' needs model")
+        return self
+
+
 class Settings(_Model):
     storage: StorageSettings = StorageSettings()
     network: NetworkSettings = NetworkSettings()
@@ -218,6 +269,8 @@ class Settings(_Model):
     subscriptions: tuple[SubscriptionSettings, ...] = ()
     telegram: TelegramSettings | None = None
     slack: SlackSettings | None = None
+    stories: StoriesSettings = StoriesSettings()
+    summarizer: SummarizerSettings = SummarizerSettings()
     base_dir: Path = Field(Path("."), exclude=True, description="directory relative paths are resolved from")
 
     @model_validator(mode="after")
@@ -327,6 +380,16 @@ def check_secrets(settings: Settings) -> None:
     if settings.storage.password_env or settings.storage.password_file:
         read_secret(
             settings, "storage", "password", settings.storage.password_env, settings.storage.password_file
+        )
+    if settings.summarizer.kind == "openai" and (
+        settings.summarizer.api_key_env or settings.summarizer.api_key_file
+    ):
+        read_secret(
+            settings,
+            "summarizer",
+            "api_key",
+            settings.summarizer.api_key_env if not settings.summarizer.api_key_file else None,
+            settings.summarizer.api_key_file,
         )
     if settings.telegram:
         t = settings.telegram

@@ -15,6 +15,7 @@ import lxml.html
 import trafilatura
 from trafilatura.settings import Document
 
+from watchers.hidden import strip_hidden_html, strip_invisible
 from watchers.urls import is_http_url
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def extract_page(html: bytes | str, *, url: str) -> PageText:
     else:
         html = html[:MAX_PAGE_BYTES]
     head = _head_metadata(html)
+    html = strip_hidden_html(html)
     try:
         doc = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=False
@@ -52,7 +54,7 @@ def extract_page(html: bytes | str, *, url: str) -> PageText:
     title = head.get("title")
     author = None
     if isinstance(doc, Document):
-        text = (doc.text or "").strip()
+        text = strip_invisible(doc.text or "").strip()
         title = title or doc.title
         author = doc.author
         if title and text.startswith(title):

@@ -1,71 +1,87 @@
-"""Summaries, first version: the article's opening sentences, cut at a sentence boundary near a cap.
+"""Extractive summaries: two or three of the article's own sentences, saying what it says about a topic.
 
-The stories-and-summaries issue replaces this with an extractive ranker; callers only rely on
-``summarise(text, max_chars)`` returning clean, whole sentences no longer than the cap (plus an ellipsis
-when a single sentence must be cut).
+Order of work in ``summarise``:
+
+1. split the text into paragraphs and drop furniture that survives extraction (bylines, photo captions,
+   "Read more", share and newsletter prompts, "This article was first published by…", copyright lines);
+2. split paragraphs into sentences (``split_sentences`` keeps "U.S.", "Mr.", "Jan. 5", quotes and
+   ellipses inside their sentence, in the languages we read) and drop boilerplate sentences;
+3. score each sentence by centrality (similarity to the rest of the text), coverage of the topic's matched
+   terms, and position (news puts the event first);
+4. pick greedily by maximal marginal relevance (relevance minus similarity to what is already chosen), up
+   to three sentences within ``max_chars``, and print them in the article's order.
+
+The result is always whole sentences of the article, or a single sentence cut at a word with "…".
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
-# A sentence ends at . ! ? (optionally followed by a closing quote) before white space and a capital or
-# digit; common abbreviations and initials are not ends. Good enough for the opening lines of news copy.
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "sen",
-        "rep",
-        "gov",
-        "gen",
-        "col",
-        "lt",
-        "st",
-        "jr",
-        "sr",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "vs",
-        "etc",
-        "no",
-        "fig",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "u.s",
-        "u.k",
-        "u.n",
-        "e.g",
-        "i.e",
-        "a.m",
-        "p.m",
-    ]
+from watchers.match import normalise
+from watchers.wordlists import word_set
+
+MAX_SENTENCES = 3
+MMR_LAMBDA = 0.7
+MIN_SENTENCE_WORDS = 5
+
+# Abbreviations after which a full stop does not end a sentence, in en, fr, de, es, it, pt, ru.
+_ABBREVIATIONS = word_set(
+    """
+    mr mrs ms dr prof sen rep gov gen col lt st jr sr inc ltd co corp vs etc no fig capt sgt cmdr
+    adm jan feb mar apr jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun approx est dept
+    univ u.s u.k u.n e.g i.e a.m p.m ph.d m mm mme mlle me av bd cf env hr frau nr z.b d.h u.a bzw
+    ca evtl vgl sra srta dña ud uds núm pág sig sigg dott ing avv pag exmo sr.ª dra г гг т.е т.д т.п
+    им ул стр
+    """
 )
-_END = re.compile(r"([.!?…]+[\"'”’)]*)\s+(?=[\"'“‘(]?[A-Z0-9À-ÖØ-Þ])")
+_UPPER = "A-ZÀ-ÖØ-ÞА-ЯЁ"
+_END = re.compile(rf"([.!?…]+(?:\s?[\"'”’»)])*)\s+(?=[\"'“‘«(¿¡—–-]?\s?[{_UPPER}0-9])")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Lines and sentences that are page furniture, not the article (several languages).
+_FURNITURE = re.compile(
+    r"""(
+      ^\s*(photo|image|picture|foto|bild|imagen|immagine|фото)\s*(credit)?\s*[:/|]  # photo caption
+    | \b(getty\s+images|afp\s+photo|ap\s+photo|reuters/|epa-efe|shutterstock|dpa-bildfunk)\b
+    | \b(read|see)\s+(more|also|the\s+full)\b | ^\s*more\s*:|\bcontinue\s+reading\b
+    | \blire\s+aussi\b | \blesen\s+sie\s+(auch|mehr)\b | \bmehr\s+zum\s+thema\b | \blee\s+también\b
+    | \bleer\s+más\b | \bleggi\s+anche\b | \bleia\s+também\b | \bчитайте\s+также\b
+    | \bshare\s+(this|on)\b | \b(follow|like)\s+us\b | \bclick\s+here\b | \bsign\s+up\b
+    | \bsubscribe\s+(now|today|here|to\s+(our|the))\b | \bnewsletter\b | ^\s*advertisement\s*$
+    | \b(we\s+use|accept|manage)\s+(all\s+)?cookies\b | \bcookie\s+(policy|preferences|settings)\b
+    | \bthis\s+(article|story|report)\s+(was|is|has\s+been)\s+(first|originally)?\s*
+      (published|reproduced|republished)
+    | \b(first|originally)\s+published\s+(by|in|on)\b
+    | \bcontributed\s+to\s+this\s+report\b | \b(editing|reporting|writing)\s+by\b
+    | \ball\s+rights\s+reserved\b | ©|\bcopyright\b
+    | \b(download|get)\s+(our|the)\s+app\b | \bjoin\s+(our|the)\s+conversation\b
+    | \bcomments?\s+(are|have\s+been)\s+(closed|disabled)\b
+    | \bupdated\s*:?\s*\d{1,2}[:.]\d{2}\b | ^\s*(published|updated|last\s+updated)\b
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_STOP = word_set(
+    """
+    a an the of to in on at for by with from and or but is are was were be been has have had it its
+    this that these those as he she they we you his her their our not no said says will would could
+    can le la les de des du un une et en est que qui dans pour sur der die das und ist von mit den
+    el los las y que del il lo gli di che e o os da do em
+    """
+)
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences, keeping "U.S.", "Mr." and "Jan. 5" inside their sentence."""
+    """Split prose into sentences, keeping "U.S.", "Mr.", "Jan. 5", quotes and ellipses inside them."""
     sentences: list[str] = []
     start = 0
     for match in _END.finditer(text):
         before = text[start : match.start()].split()
-        last = before[-1].lower().rstrip(".") if before else ""
+        last = before[-1].lower().lstrip("\"'“‘«(").rstrip(".") if before else ""
         if match.group(1) == "." and (last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())):
             continue
         sentences.append(text[start : match.end(1)].strip())
@@ -76,24 +92,126 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-def summarise(text: str, max_chars: int = 400) -> str:
-    """Opening sentences of ``text`` that fit in ``max_chars``; at least one (trimmed at a word)."""
-    paragraphs = [p.strip() for p in text.splitlines() if len(p.split()) >= 6]
-    sentences = [s for p in paragraphs for s in split_sentences(p)]
+_BYLINE = re.compile(
+    r"^\s*(by|par|von|por|di|de|от)\s+[\w.'’-]+(\s+(and\s+)?[\w.'’-]+){0,4}\s*(,\s*[\w\s.'’-]+)?\.?$",
+    re.IGNORECASE,
+)
+
+
+def is_furniture(line: str) -> bool:
+    """Whether a line or sentence is page furniture (byline, caption, prompt, credit), not article text."""
+    if len(line.split()) <= 8 and _BYLINE.match(line):
+        return True
+    return bool(_FURNITURE.search(line))
+
+
+def article_sentences(text: str) -> list[str]:
+    """The article's own sentences, in order, without furniture and without fragments."""
+    out: list[str] = []
+    for paragraph in text.splitlines():
+        paragraph = " ".join(paragraph.split())
+        if len(paragraph.split()) < MIN_SENTENCE_WORDS or is_furniture(paragraph):
+            continue
+        for sentence in split_sentences(paragraph):
+            if len(sentence.split()) >= MIN_SENTENCE_WORDS and not is_furniture(sentence):
+                out.append(sentence)
+    return out
+
+
+def _tokens(sentence: str) -> list[str]:
+    return [w for w in _WORD.findall(normalise(sentence)) if w not in _STOP and len(w) > 1]
+
+
+def _vector(tokens: Iterable[str], idf: dict[str, float]) -> dict[str, float]:
+    counts = Counter(tokens)
+    return {t: (1 + math.log(c)) * idf.get(t, 1.0) for t, c in counts.items()}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(w * b.get(t, 0.0) for t, w in a.items())
+    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
+    return dot / norm if norm else 0.0
+
+
+def rank_sentences(sentences: list[str], terms: Iterable[str] = ()) -> list[float]:
+    """Relevance of each sentence: centrality, coverage of ``terms`` and position, each in [0, 1]."""
+    tokenised = [_tokens(s) for s in sentences]
+    n = len(sentences)
+    df = Counter(t for tokens in tokenised for t in set(tokens))
+    idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
+    vectors = [_vector(tokens, idf) for tokens in tokenised]
+    wanted = [tuple(_WORD.findall(normalise(term))) for term in terms]
+    wanted = [w for w in wanted if w]
+    scores = []
+    for i, vector in enumerate(vectors):
+        centrality = sum(_cosine(vector, other) for j, other in enumerate(vectors) if j != i) / max(n - 1, 1)
+        position = 1.0 / (1.0 + i / 2)
+        if wanted:
+            folded = " " + " ".join(_WORD.findall(normalise(sentences[i]))) + " "
+            covered = sum(1 for w in wanted if f" {' '.join(w)} " in folded or _stem_hit(w, folded))
+            coverage = covered / len(wanted)
+            scores.append(0.35 * centrality + 0.4 * coverage + 0.25 * position)
+        else:
+            scores.append(0.55 * centrality + 0.45 * position)
+    return scores
+
+
+def _stem_hit(term: tuple[str, ...], folded: str) -> bool:
+    """A one-word term also counts in an inflected form ("attack" in "attacks", "élection" in "élections")."""
+    return len(term) == 1 and len(term[0]) >= 4 and f" {term[0][: max(4, len(term[0]) - 2)]}" in folded
+
+
+def summarise(text: str, max_chars: int = 400, terms: Iterable[str] = ()) -> str:
+    """Two or three of the article's sentences within ``max_chars``, about ``terms`` when given."""
+    sentences = article_sentences(text)
     if not sentences:
-        sentences = split_sentences(" ".join(text.split()))
-    chosen: list[str] = []
+        fallback = " ".join(text.split())
+        sentences = [s for s in split_sentences(fallback) if not is_furniture(s)] or (
+            [fallback] if fallback else []
+        )
+    if not sentences:
+        return ""
+    relevance = rank_sentences(sentences, terms)
+    tokenised = [Counter(_tokens(s)) for s in sentences]
+    vectors = [{t: float(c) for t, c in tokens.items()} for tokens in tokenised]
+    chosen: list[int] = []
     length = 0
-    for sentence in sentences:
-        extra = len(sentence) + (1 if chosen else 0)
+    candidates = set(range(len(sentences)))
+    while candidates and len(chosen) < MAX_SENTENCES:
+
+        def mmr(i: int) -> float:
+            redundancy = max((_cosine(vectors[i], vectors[j]) for j in chosen), default=0.0)
+            return MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy
+
+        best = max(sorted(candidates), key=mmr)
+        candidates.discard(best)
+        extra = len(sentences[best]) + (1 if chosen else 0)
         if chosen and length + extra > max_chars:
-            break
-        chosen.append(sentence)
+            continue  # a shorter sentence may still fit
+        if chosen and max((_cosine(vectors[best], vectors[j]) for j in chosen), default=0.0) > 0.8:
+            continue  # says again what is chosen already
+        chosen.append(best)
         length += extra
-        if length >= max_chars:
-            break
-    summary = " ".join(chosen)
+    summary = " ".join(sentences[i] for i in sorted(chosen))
     if len(summary) > max_chars:
         cut = summary[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:")
         summary = cut + "…"
     return summary
+
+
+class Summariser(Protocol):
+    """Anything that turns an article (and a topic's matched terms) into a short summary."""
+
+    async def summarise(self, title: str, text: str, terms: Sequence[str] = ()) -> str: ...
+
+
+class ExtractiveSummariser:
+    """The default: offline, deterministic, the article's own sentences (``summarise``)."""
+
+    def __init__(self, max_chars: int = 400) -> None:
+        self.max_chars = max_chars
+
+    async def summarise(self, title: str, text: str, terms: Sequence[str] = ()) -> str:
+        return summarise(text or title, self.max_chars, terms)
