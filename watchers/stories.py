@@ -344,3 +344,21 @@ def _conflict(features: ArticleFeatures, profile: StoryProfile, prefix: str) -> 
     mine = set(features.of_kind(prefix))
     theirs = {t for t in profile.terms if t.startswith(prefix)}
     return bool(mine) and bool(theirs) and not (mine & theirs)
+
+
+def pairwise_precision_recall(truth: Mapping[str, str], predicted: Mapping[str, int]) -> tuple[float, float]:
+    """Pairwise precision and recall of a grouping: over every pair of articles, is "same story" right?
+
+    ``truth`` maps an article to its event label, ``predicted`` to the story it was put in.
+    """
+    keys = sorted(truth)
+    true_positive = false_positive = false_negative = 0
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            same, grouped = truth[a] == truth[b], predicted[a] == predicted[b]
+            true_positive += same and grouped
+            false_positive += grouped and not same
+            false_negative += same and not grouped
+    precision = true_positive / (true_positive + false_positive) if true_positive + false_positive else 1.0
+    recall = true_positive / (true_positive + false_negative) if true_positive + false_negative else 1.0
+    return precision, recall

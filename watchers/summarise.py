@@ -39,6 +39,13 @@ _ABBREVIATIONS = word_set(
     им ул стр
     """
 )
+# Month names that follow an ordinal ("5. Mai", "1. Januar"): the full stop there ends no sentence.
+_MONTH_NAMES = word_set(
+    """
+    januar februar märz april mai juni juli august september oktober november dezember jänner
+    january february march may june july october december
+    """
+)
 _UPPER = "A-ZÀ-ÖØ-ÞА-ЯЁ"
 _END = re.compile(rf"([.!?…]+(?:\s?[\"'”’»)])*)\s+(?=[\"'“‘«(¿¡—–-]?\s?[{_UPPER}0-9])")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -52,7 +59,7 @@ _FURNITURE = re.compile(
     | \blire\s+aussi\b | \blesen\s+sie\s+(auch|mehr)\b | \bmehr\s+zum\s+thema\b | \blee\s+también\b
     | \bleer\s+más\b | \bleggi\s+anche\b | \bleia\s+também\b | \bчитайте\s+также\b
     | \bshare\s+(this|on)\b | \b(follow|like)\s+us\b | \bclick\s+here\b | \bsign\s+up\b
-    | \bsubscribe\s+(now|today|here|to\s+(our|the))\b | \bnewsletter\b | ^\s*advertisement\s*$
+    | \bsubscribe\s+(now|today|here|to\s+our)\b | \bnewsletter\b | ^\s*advertisement\s*$
     | \b(we\s+use|accept|manage)\s+(all\s+)?cookies\b | \bcookie\s+(policy|preferences|settings)\b
     | \bthis\s+(article|story|report)\s+(was|is|has\s+been)\s+(first|originally)?\s*
       (published|reproduced|republished)
@@ -83,6 +90,9 @@ def split_sentences(text: str) -> list[str]:
         before = text[start : match.start()].split()
         last = before[-1].lower().lstrip("\"'“‘«(").rstrip(".") if before else ""
         if match.group(1) == "." and (last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())):
+            continue
+        following = (text[match.end() :].split(maxsplit=1) or [""])[0].lower().strip(".,;")
+        if match.group(1) == "." and last.isdigit() and len(last) <= 2 and following in _MONTH_NAMES:
             continue
         sentences.append(text[start : match.end(1)].strip())
         start = match.end()
