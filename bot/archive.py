@@ -38,7 +38,7 @@ from bot.story_index import (
 )
 from watchers.entries import Article as ArticleData
 from watchers.match import MatchResult, normalise
-from watchers.stories import ArticleFeatures, extract_features
+from watchers.stories import ArticleFeatures, StoryProfile, extract_features
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,28 @@ def store_article(
 
     None if it was stored already (also when another replica stored it between our check and our insert).
     """
-    now = now or utcnow()
-    grouping = grouping or Grouping()
+    try:
+        return _store(
+            store, source_id, data, summary, matches, alert, now or utcnow(), grouping or Grouping()
+        )
+    except _StoredMeanwhile:
+        return None  # another replica stored it between our check and our insert; nothing of ours is kept
+
+
+class _StoredMeanwhile(Exception):
+    """Raised inside the transaction to roll all of it back (the story it may have opened, too)."""
+
+
+def _store(
+    store: Store,
+    source_id: int,
+    data: ArticleData,
+    summary: str,
+    matches: list[TopicMatch],
+    alert: bool,
+    now: datetime,
+    grouping: Grouping,
+) -> StoredArticle | None:
     when = article_time(data, now)
     with store.session() as session:
         if known_home(session, data, source_id):
@@ -116,7 +136,8 @@ def store_article(
         if copy is not None:
             return _add_home(session, copy[0], source_id, data, matches, alert, now)
         features = extract_features(data.title, data.text, when)
-        story, new_story = _story_for(session, data, summary, features, grouping, now)
+        story, profile = _story_for(session, data, summary, features, grouping, now)
+        new_story = not profile.terms
         assert story.id is not None
         row = Article(
             source_id=source_id,
@@ -142,10 +163,10 @@ def store_article(
                 session.add(_home(row.id, source_id, data, now))
                 session.flush()
         except IntegrityError:
-            return None  # another replica stored it between our check and our insert
+            raise _StoredMeanwhile from None
         assert row.id is not None
         add_fingerprint(session, row.id, data.text, when)
-        update_profile(session, story.id, features)
+        update_profile(session, profile, features)
         count_document(session, features)
         _add_matches(session, row.id, story.id, matches, now)
         deliveries = updates = 0
@@ -204,7 +225,7 @@ def _add_home(
             session.add(_home(article_id, source_id, data, now))
             session.flush()
     except IntegrityError:
-        return None
+        raise _StoredMeanwhile from None
     story_id = article.story_id
     matched = set(session.exec(select(Match.topic_id).where(Match.article_id == article_id)).all())
     _add_matches(session, article_id, story_id, [m for m in matches if m.topic_id not in matched], now)
@@ -226,11 +247,12 @@ def _story_for(
     features: ArticleFeatures,
     grouping: Grouping,
     now: datetime,
-) -> tuple[Story, bool]:
+) -> tuple[Story, StoryProfile]:
+    """The story the article joins (with its current profile), or a new one (with an empty profile)."""
     idf = document_frequency(session, features.terms)
     found = find_story(session, features, idf, grouping)
-    story = session.get(Story, found[0]) if found is not None else None
-    if story is None:
+    story = session.get(Story, found[0].story_id) if found is not None else None
+    if found is None or story is None:
         story = Story(
             title=data.title,
             title_key=title_key(data.title),
@@ -241,7 +263,8 @@ def _story_for(
         )
         session.add(story)
         session.flush()
-        return story, True
+        assert story.id is not None
+        return story, StoryProfile(story.id)
     best = session.exec(
         select(func.max(func.length(Article.text))).where(Article.story_id == story.id)
     ).first()
@@ -251,7 +274,7 @@ def _story_for(
     story.updated_at = now
     session.add(story)
     session.flush()
-    return story, False
+    return story, found[0]
 
 
 def _mark_updates(session: Session, story_id: int) -> int:

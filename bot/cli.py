@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot import logs, queries
@@ -29,6 +30,7 @@ from bot.models import utcnow
 from bot.settings import Settings, config_path, load_settings
 from bot.store import Store, current_revision, head_revision
 from watchers.errors import ConfigError, NewswatchError, StorageError
+from watchers.llm_summary import OpenAISummariser
 
 app = typer.Typer(
     name="newswatch",
@@ -162,6 +164,12 @@ def poll_once(config: ConfigOpt = None) -> None:
         f"alerts sent {d.sent}, updated {d.updated}, retrying {d.retried}, failed {d.failed}",
         markup=False,
     )
+    summariser = newswatch.refresher.summariser
+    if isinstance(summariser, OpenAISummariser):
+        err.print(
+            f"summaries: {summariser.successes} by the model, {summariser.failures} fell back to extractive",
+            markup=False,
+        )
     store.close()
 
 
@@ -276,8 +284,14 @@ def stories(
     views = _listing(config, lambda store: queries.stories(store, since=utcnow() - window, limit=limit))
     if json_out:
         _print_json([v.to_json() for v in views])
-    else:
-        _story_table(views, f"stories since {since}")
+        return
+    if not views:
+        out.print("nothing found")
+    for view in views:  # every story with every article: outlet, time, title, link
+        out.print(f"[bold]{view.id}. {escape(view.title)}[/]  ({len(view.articles)} articles)")
+        for a in view.articles:
+            when = (a.published or "undated")[:16].replace("T", " ")
+            out.print(f"   {a.source} · {when} · {a.title}\n     {a.url}", markup=False)
 
 
 @app.command("story")

@@ -138,8 +138,9 @@ class Refresher:
             # the backlog stored silently never reaches a chat: it gets the offline summary
             summariser = self.summariser if alert else self.extractive
             summary, matches = await self._summarised(summariser, article, self._match(article, topics))
-            stored = await asyncio.to_thread(
-                store_article,
+            # synchronous on purpose: one process stores one article at a time, so two sources refreshed
+            # together never open two stories for one event or race on a story's index rows
+            stored = store_article(
                 self.store,
                 source_id=source.id,
                 data=article,

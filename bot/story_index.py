@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete, select
 
@@ -46,7 +46,7 @@ from watchers.stories import (
 ALL_ARTICLES = "#articles"  # the term_frequencies row that counts every article
 MIN_HASHED_TEXT = 200  # exact-hash and SimHash identity only for real article text, not a one-line blurb
 MIN_SHARED_GUID = 12  # shorter guids ("1", "post-7") are only unique within their own feed
-CANDIDATE_STORIES = 12
+CANDIDATE_STORIES = 8
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,11 @@ def add_fingerprint(session: Session, article_id: int, text: str, when: datetime
     if fingerprint is None:
         return
     hexed = fingerprint_hex(fingerprint)
-    for band in band_keys(fingerprint):
-        session.add(ArticleFingerprint(article_id=article_id, band=band, simhash=hexed, seen_at=when))
+    rows = [
+        {"article_id": article_id, "band": band, "simhash": hexed, "seen_at": when}
+        for band in band_keys(fingerprint)
+    ]
+    session.execute(insert(ArticleFingerprint), rows)
 
 
 def document_frequency(session: Session, terms: Iterable[str]) -> DocumentFrequency:
@@ -151,21 +154,23 @@ def document_frequency(session: Session, terms: Iterable[str]) -> DocumentFreque
 
 
 def count_document(session: Session, features: ArticleFeatures) -> None:
-    """Add one article to the document counts: one multi-row upsert, terms in a fixed order (no deadlocks)."""
-    rows = [{"term": t, "documents": 1} for t in sorted(set(features.terms) | {ALL_ARTICLES})]
+    """Add one article to the document counts: one upsert statement run for every term (compiled once,
+    cached), terms in a fixed order so concurrent replicas lock rows alike and never deadlock."""
+    rows = [{"term": t} for t in sorted(set(features.terms) | {ALL_ARTICLES})]
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(TermFrequency).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["term"], set_={"documents": TermFrequency.documents + 1}
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        upsert(TermFrequency)
+        .values(term=bindparam("term"), documents=1)
+        .on_conflict_do_update(index_elements=["term"], set_={"documents": TermFrequency.documents + 1})
     )
-    session.execute(statement)
+    session.execute(statement, rows)
 
 
 def find_story(
     session: Session, features: ArticleFeatures, idf: DocumentFrequency, grouping: Grouping
-) -> tuple[int, Score] | None:
-    """The stored story the article joins, found through ``story_terms``; None starts a new story."""
+) -> tuple[StoryProfile, Score] | None:
+    """The stored story the article joins (its profile), found through ``story_terms``; None: a new story."""
     keys = lookup_terms(features, idf.idf)
     if not keys:
         return None
@@ -183,8 +188,9 @@ def find_story(
     ).all()
     if not candidates:
         return None
-    profiles = load_profiles(session, list(candidates))
-    return best_story(features, profiles, idf.idf, window=window, threshold=grouping.threshold)
+    profiles = {p.story_id: p for p in load_profiles(session, list(candidates))}
+    best = best_story(features, profiles.values(), idf.idf, window=window, threshold=grouping.threshold)
+    return (profiles[best[0]], best[1]) if best is not None else None
 
 
 def load_profiles(session: Session, story_ids: list[int]) -> list[StoryProfile]:
@@ -202,10 +208,13 @@ def load_profiles(session: Session, story_ids: list[int]) -> list[StoryProfile]:
     return list(profiles.values())
 
 
-def update_profile(session: Session, story_id: int, features: ArticleFeatures) -> None:
+def update_profile(session: Session, current: StoryProfile, features: ArticleFeatures) -> None:
     """Fold the article's features into the story's index rows (rewritten whole: a profile is small)."""
-    [current] = load_profiles(session, [story_id])
+    story_id = current.story_id
     merged = current.merged(features)
     session.execute(delete(StoryTerm).where(col(StoryTerm.story_id) == story_id))
-    for term, weight in sorted(merged.terms.items()):
-        session.add(StoryTerm(story_id=story_id, term=term, weight=weight, seen_at=merged.last_seen))
+    rows = [
+        {"story_id": story_id, "term": term, "weight": weight, "seen_at": merged.last_seen}
+        for term, weight in sorted(merged.terms.items())
+    ]
+    session.execute(insert(StoryTerm), rows)

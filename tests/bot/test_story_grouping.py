@@ -254,3 +254,52 @@ def test_a_stricter_threshold_splits_more(store: Store) -> None:
     precision, recall, _ = run_labelled_evaluation(store, Grouping(threshold=0.9))
     assert precision == 1.0
     assert recall < RECALL_FLOOR  # the setting is honoured: almost nothing joins at 0.9
+
+
+def test_upgrading_an_existing_archive_gives_every_article_its_home(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.store import _alembic_config, make_engine, upgrade
+
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0001")
+            connection.execute(
+                text(
+                    "INSERT INTO sources (id, name, url, kind, every_seconds, backfill_seconds, origin,"
+                    " paused, consecutive_failures)"
+                    " VALUES (1, 'Old', 'https://old.example/f', 'rss', 600, 86400, 'config', false, 0)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO articles (id, source_id, url, guid, title, text, summary, text_origin,"
+                    " content_hash, alerted) VALUES (1, 1, 'https://old.example/a', 'g1', 'Old title', 'x',"
+                    " '', 'feed', 'h', true)"
+                )
+            )
+        upgrade(engine)
+        store = Store(engine)
+        assert known_urls(store, ["https://old.example/a"], ["g1"], 1) == ({"https://old.example/a"}, {"g1"})
+        with store.session() as session:
+            [home] = session.exec(select(ArticleHome)).all()
+        assert (home.article_id, home.source_id, home.title) == (1, 1, "Old title")
+    finally:
+        engine.dispose()
+
+
+def test_losing_the_race_to_another_replica_leaves_nothing_behind(store: Store) -> None:
+    ids = add_sources(store, "Wire")
+    with store.session() as session:  # what another replica committed after our "is it known?" check
+        session.add(
+            Article(source_id=ids["Wire"], url="https://w.example/raced", title="t", content_hash="h")
+        )
+    data = article("https://w.example/raced", "A headline about a raced article", "Text.", T0)
+    with store.session() as session:  # hide it from the home lookup, as the check ran before it existed
+        assert session.exec(select(ArticleHome)).all() == []
+    assert store_article(store, source_id=ids["Wire"], data=data, summary="", matches=[], alert=True) is None
+    with store.session() as session:
+        assert session.exec(select(func.count()).select_from(Story)).one() == 0  # no orphan story
+        assert session.exec(select(func.count()).select_from(StoryTerm)).one() == 0

@@ -7,12 +7,21 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from bot.app import Newswatch
+from bot.catalog import sync_config
+from bot.sample_site import LocalSite, Route
+from bot.settings import settings_from_dict
+from bot.store import Store
+from handlers.channels import build_channels
 from watchers.llm_summary import LLMConfig, OpenAISummariser, clean_output
 from watchers.summarise import ExtractiveSummariser
 
@@ -154,3 +163,55 @@ async def test_an_unreachable_endpoint_falls_back() -> None:
 def test_clean_output_keeps_plain_sentences() -> None:
     assert clean_output("  Plain   sentence.\nSecond one. ", 100) == "Plain sentence. Second one."
     assert clean_output("# Heading\n- item one\n- item two", 100) == "Heading item one item two"
+
+
+@pytest.mark.parametrize("status", [200, 503], ids=["model", "model-down"])
+async def test_alerts_carry_the_model_summary_or_the_extractive_one_when_it_fails(
+    endpoint: FakeEndpoint, news_site: LocalSite, tmp_path: Path, status: int
+) -> None:
+    # the whole pipeline (fetch, extract, match, summarise, store, dispatch) with the LLM summariser
+    now = datetime.now(UTC).replace(microsecond=0)
+    headline = "NATO ministers agree timetable"
+    item = (
+        f"<item><title>{headline}</title><link>{news_site.url}/1.html</link>"
+        f"<pubDate>{format_datetime(now - timedelta(hours=1), usegmt=True)}</pubDate></item>"
+    )
+    paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE.splitlines())
+    page = f"<html><body><article><h1>{headline}</h1>{paragraphs}</article></body></html>"
+    news_site.set("/1.html", Route("text/html", page.encode()))
+    news_site.set("/feed.xml", Route("application/rss+xml", f"<rss><channel>{item}</channel></rss>".encode()))
+    settings = settings_from_dict(
+        {
+            "storage": {"url": f"sqlite:///{tmp_path}/n.db"},
+            "network": {"allow_private": ["127.0.0.1"]},
+            "sources": [{"name": "Courier", "url": news_site.url + "/feed.xml"}],
+            "topics": [{"name": "NATO", "query": "NATO"}],
+            "channels": [{"name": "out", "kind": "jsonl", "path": "out.jsonl"}],
+            "subscriptions": [{"channel": "out", "topic": "NATO"}],
+            "summarizer": {"kind": "openai", "base_url": endpoint.url, "model": "m", "timeout": "3s"},
+        },
+        tmp_path,
+    )
+    endpoint.status = status
+    endpoint.reply = "The <b>alliance</b> agreed a timetable, see https://x.example/ for more details."
+    store = Store.open(settings.database_url())
+    sync_config(store, settings)
+    channels = build_channels(settings)
+    app = Newswatch(settings, store, channels)
+    try:
+        report = await app.poll_once()
+    finally:
+        await app.aclose()
+        channels["jsonl"].close()  # type: ignore[attr-defined]
+        store.close()
+    assert report.dispatch.sent == 1
+    [line] = [json.loads(raw) for raw in (tmp_path / "out.jsonl").read_text().splitlines()]
+    summariser = app.refresher.summariser
+    assert isinstance(summariser, OpenAISummariser)
+    assert len(endpoint.requests) == 2  # the article's summary, and what it says about the topic
+    if status == 200:
+        assert line["summary"] == "The alliance agreed a timetable, see for more details."
+        assert (summariser.successes, summariser.failures) == (2, 0)
+    else:
+        assert line["summary"].startswith("Ministers from Finland and Sweden discussed")
+        assert (summariser.successes, summariser.failures) == (0, 2)
