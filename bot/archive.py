@@ -106,12 +106,19 @@ def store_article(
 
     None if it was stored already (also when another replica stored it between our check and our insert).
     """
-    try:
-        return _store(
-            store, source_id, data, summary, matches, alert, now or utcnow(), grouping or Grouping()
-        )
-    except _StoredMeanwhile:
-        return None  # another replica stored it between our check and our insert; nothing of ours is kept
+    for attempt in (1, 2):
+        try:
+            return _store(
+                store, source_id, data, summary, matches, alert, now or utcnow(), grouping or Grouping()
+            )
+        except _StoredMeanwhile:
+            return None  # another replica stored it between our check and our insert; nothing of ours is kept
+        except IntegrityError:
+            # another replica rewrote the same story's index rows in the same instant: everything was
+            # rolled back; once more, now that its commit is visible
+            if attempt == 2:
+                raise
+    return None
 
 
 class _StoredMeanwhile(Exception):
