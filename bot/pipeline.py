@@ -24,13 +24,15 @@ import httpx
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.models import Source, SourceEvent, Topic, utcnow
+from bot.poll_interval import next_interval, publisher_hint
 from bot.store import Store
 from watchers.entries import Article, FeedEntry
 from watchers.errors import FetchError, QuerySyntaxError, SourceError
 from watchers.extract import extract_page, html_to_text
 from watchers.feeds import parse_feed
-from watchers.fetch import FetchPolicy, fetch
+from watchers.fetch import FetchPolicy, FetchResult, fetch
 from watchers.match import Query, compile_query
+from watchers.politeness import HostGate, RobotsCache
 from watchers.summarise import summarise
 from watchers.urls import canonical_url, is_http_url
 
@@ -91,6 +93,11 @@ class Refresher:
         fetch_pages: bool = True,
         summary_chars: int = 400,
         page_concurrency: int = 4,
+        gate: HostGate | None = None,
+        robots: RobotsCache | None = None,
+        pause_after_failures: int = PAUSE_AFTER_FAILURES,
+        adaptive: bool = False,
+        max_interval: timedelta = MAX_BACKOFF,
     ) -> None:
         self.store = store
         self.client = client
@@ -98,6 +105,11 @@ class Refresher:
         self.fetch_pages = fetch_pages
         self.summary_chars = summary_chars
         self._pages = asyncio.Semaphore(page_concurrency)
+        self.gate = gate
+        self.robots = robots
+        self.pause_after_failures = pause_after_failures
+        self.adaptive = adaptive
+        self.max_interval = max_interval
 
     async def refresh(
         self, source: Source, topics: list[CompiledTopic], now: datetime | None = None
@@ -112,11 +124,12 @@ class Refresher:
                 etag=source.etag,
                 last_modified=source.last_modified,
                 accept=FEED_ACCEPT,
+                gate=self.gate,
             )
         except FetchError as exc:
             return self._failed(source, exc, now)
         if result.not_modified:
-            self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=0)
+            self._succeeded(source, now, result, entries=[], new=0)
             return RefreshOutcome(source.id, source.name, "not_modified")
         try:
             entries = parse_feed(result.body, url=result.url, content_type=result.content_type)
@@ -141,7 +154,7 @@ class Refresher:
             if stored is not None:
                 new += 1
                 alerts += stored.deliveries
-        self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=new)
+        self._succeeded(source, now, result, entries=entries, new=new)
         log.info(
             "source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts
         )
@@ -179,7 +192,14 @@ class Refresher:
         if fetch_page and self.fetch_pages:
             async with self._pages:
                 try:
-                    page = await fetch(self.client, entry.url, self.policy, accept=PAGE_ACCEPT)
+                    page = await fetch(
+                        self.client,
+                        entry.url,
+                        self.policy,
+                        accept=PAGE_ACCEPT,
+                        gate=self.gate,
+                        robots=self.robots,
+                    )
                     extracted = await asyncio.to_thread(extract_page, page.body, url=page.url)
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)
@@ -226,13 +246,14 @@ class Refresher:
         return out
 
     def _succeeded(
-        self, source: Source, now: datetime, *, etag: str | None, last_modified: str | None, new: int
+        self, source: Source, now: datetime, result: FetchResult, *, entries: list[FeedEntry], new: int
     ) -> None:
+        etag, last_modified = result.etag, result.last_modified
         with self.store.session() as session:
             row = session.get(Source, source.id)
             if row is None or row.id is None:
                 return
-            if row.consecutive_failures >= PAUSE_AFTER_FAILURES // 2:
+            if row.consecutive_failures >= max(1, self.pause_after_failures // 2):
                 session.add(
                     SourceEvent(source_id=row.id, at=now, kind="recovered", detail="polling succeeds again")
                 )
@@ -243,8 +264,28 @@ class Refresher:
             row.last_error = None
             if new:
                 row.last_new_entry_at = now
-            row.next_poll_at = now + _jittered(timedelta(seconds=row.every_seconds))
+            row.next_poll_at = now + _jittered(self._interval(row, now, result, entries))
             session.add(row)
+
+    def _interval(
+        self, row: Source, now: datetime, result: FetchResult, entries: list[FeedEntry]
+    ) -> timedelta:
+        """The configured interval, or the adaptive one (``bot.poll_interval``) when that is on."""
+        every = timedelta(seconds=row.every_seconds)
+        if not self.adaptive:
+            return every
+        previous = None
+        if row.next_poll_at is not None and row.last_polled_at is not None and row.consecutive_failures == 0:
+            previous = row.next_poll_at - row.last_polled_at
+        return next_interval(
+            every,
+            self.max_interval,
+            now=now,
+            published=[e.published for e in entries],
+            previous=previous if previous and previous > timedelta(0) else None,
+            not_modified=result.not_modified,
+            hint=publisher_hint(result.body, result.headers),
+        )
 
     def _failed(self, source: Source, exc: SourceError, now: datetime) -> RefreshOutcome:
         assert source.id is not None
@@ -259,8 +300,8 @@ class Refresher:
                 retry_after = getattr(exc, "retry_after", None)
                 if retry_after:
                     delay = max(timedelta(seconds=row.every_seconds), timedelta(seconds=retry_after))
-                row.next_poll_at = now + _jittered(min(delay, MAX_BACKOFF))
-                if row.consecutive_failures >= PAUSE_AFTER_FAILURES and not row.paused:
+                row.next_poll_at = now + _jittered(min(delay, max(self.max_interval, retry_delay(exc))))
+                if row.consecutive_failures >= self.pause_after_failures and not row.paused:
                     row.paused = True
                     session.add(
                         SourceEvent(
@@ -273,6 +314,11 @@ class Refresher:
                 session.add(row)
         log.warning("source_failed source_id=%s source=%s error=%s", source.id, source.name, message)
         return RefreshOutcome(source.id, source.name, "error", error=message)
+
+
+def retry_delay(exc: SourceError) -> timedelta:
+    """What the server asked for with Retry-After (zero when it did not)."""
+    return timedelta(seconds=getattr(exc, "retry_after", None) or 0)
 
 
 def _jittered(delay: timedelta) -> timedelta:
