@@ -139,4 +139,8 @@ def feed_bytes(body: bytes, content_type: str = "") -> tuple[bytes, Decoded]:
             rb"encoding\s*=\s*[\"'][\w.:-]+[\"']", b'encoding="utf-8"', declaration.group(0), count=1
         )
         data = fixed + data[declaration.end() :]
+    elif data.lstrip()[:1] == b"<":
+        # Without one, feedparser prepends its own declaration and a newline, and every XML error's line
+        # number would be one too high; one on the same line keeps them right.
+        data = b'<?xml version="1.0" encoding="utf-8"?>' + data
     return data, decoded
