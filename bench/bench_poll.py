@@ -243,7 +243,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sources", type=int, default=1000, help="sources in the cycle (default 1000)")
-    parser.add_argument("--backlog", type=int, default=5, help="entries per feed at the start (default 5)")
+    parser.add_argument("--backlog", type=int, default=3, help="entries per feed at the start (default 3)")
     parser.add_argument("--changed", type=int, default=40, help="sources that publish per cycle (default 40)")
     parser.add_argument("--new", type=int, default=5, help="new entries per changed source (default 5)")
     parser.add_argument(

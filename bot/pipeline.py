@@ -26,6 +26,7 @@ from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.models import Source, SourceEvent, Topic, utcnow
 from bot.poll_interval import next_interval, publisher_hint
 from bot.store import Store
+from watchers import charsets
 from watchers.entries import Article, FeedEntry
 from watchers.errors import FetchError, QuerySyntaxError, SourceError
 from watchers.extract import extract_page, html_to_text
@@ -200,7 +201,8 @@ class Refresher:
                         gate=self.gate,
                         robots=self.robots,
                     )
-                    extracted = await asyncio.to_thread(extract_page, page.body, url=page.url)
+                    html = charsets.decode(page.body, page.content_type).text
+                    extracted = await asyncio.to_thread(extract_page, html, url=page.url)
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)
                 else:

@@ -173,3 +173,24 @@ async def test_adaptive_interval_follows_the_feed_and_its_ttl(
     assert 180 <= interval("Quiet") <= 198
     await app.poll_once()  # nothing changed: a 304 stretches the interval by a quarter
     assert 5 <= interval("Busy") <= 5 * 1.1 * 1.1
+
+
+async def test_pages_in_legacy_charsets_are_decoded_by_their_declarations(
+    news_site: LocalSite, tmp_path: Path, apps: list[Newswatch]
+) -> None:
+    now = datetime.now(UTC)
+    news_site.set("/feed.xml", Route(RSS, rss(news_site, [("Header", now), ("Meta", now)])))
+    words = " ".join(["Выборы в городской совет прошли спокойно, сообщили наблюдатели."] * 12)
+    html = f"<html><head><title>t</title>{{meta}}</head><body><article><p>{words}</p></article></body></html>"
+    news_site.set("/news/0.html", Route("text/html; charset=koi8-r", html.format(meta="").encode("koi8-r")))
+    cp1251 = html.format(meta='<meta charset="windows-1251">').encode("cp1251")
+    news_site.set("/news/1.html", Route("text/html", cp1251))
+    app = await make_app(tmp_path, [("Site", news_site.url + "/feed.xml")])
+    apps.append(app)
+    await app.poll_once()
+    with app.store.session() as session:
+        texts = {a.title: (a.text_origin, a.text) for a in session.exec(select(Article)).all()}
+    for title in ("Header", "Meta"):
+        origin, text = texts[title]
+        assert origin == "page"
+        assert "Выборы в городской совет" in text
