@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import httpx
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
@@ -28,7 +27,9 @@ from bot.store import Store
 from bot.story_index import Grouping
 from bot.summarizer import build_summariser
 from watchers.fetch import FetchPolicy
+from watchers.guarded_transport import guarded_client
 from watchers.netguard import parse_allowlist
+from watchers.politeness import HostGate, RobotsCache
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,9 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     return FetchPolicy(
         allow_private=parse_allowlist(net.allow_private),
         max_bytes=net.max_bytes,
+        max_redirects=net.max_redirects,
         user_agent=f"{net.user_agent} (+{net.contact_url})",
+        deadline=max(60.0, 4 * net.timeout.total_seconds()),
     )
 
 
@@ -60,19 +63,24 @@ class Newswatch:
         self.settings = settings
         self.store = store
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.network.timeout.total_seconds()),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-            trust_env=False,
+        net = settings.network
+        policy = fetch_policy(settings)
+        self.client = guarded_client(
+            policy.allow_private, timeout=net.timeout.total_seconds(), resolver=policy.resolver
         )
         self.refresher = Refresher(
             store,
             self.client,
-            fetch_policy(settings),
-            fetch_pages=settings.network.fetch_pages,
+            policy,
+            fetch_pages=net.fetch_pages,
             summary_chars=settings.summarizer.max_chars,
             grouping=Grouping(settings.stories.window, settings.stories.threshold),
             summariser=build_summariser(settings, self.client),
+            gate=HostGate(net.per_host_concurrency, net.per_host_delay.total_seconds()),
+            robots=RobotsCache(net.user_agent) if net.respect_robots else None,
+            pause_after_failures=net.pause_after_failures,
+            adaptive=net.adaptive_polling,
+            max_interval=net.max_interval,
         )
         self.dispatcher = OutboxDispatcher(store, channels, owner=self.owner)
 

@@ -24,14 +24,17 @@ import httpx
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.models import Source, SourceEvent, Topic, utcnow
+from bot.poll_interval import next_interval, publisher_hint
 from bot.store import Store
 from bot.story_index import Grouping
+from watchers import charsets
 from watchers.entries import Article, FeedEntry
 from watchers.errors import FetchError, QuerySyntaxError, SourceError
 from watchers.extract import extract_page, html_to_text
 from watchers.feeds import parse_feed
-from watchers.fetch import FetchPolicy, fetch
+from watchers.fetch import FetchPolicy, FetchResult, fetch
 from watchers.match import Query, compile_query
+from watchers.politeness import HostGate, RobotsCache
 from watchers.summarise import ExtractiveSummariser, Summariser
 from watchers.urls import canonical_url, is_http_url
 
@@ -94,6 +97,11 @@ class Refresher:
         page_concurrency: int = 4,
         grouping: Grouping | None = None,
         summariser: Summariser | None = None,
+        gate: HostGate | None = None,
+        robots: RobotsCache | None = None,
+        pause_after_failures: int = PAUSE_AFTER_FAILURES,
+        adaptive: bool = False,
+        max_interval: timedelta = MAX_BACKOFF,
     ) -> None:
         self.store = store
         self.client = client
@@ -104,6 +112,11 @@ class Refresher:
         self.extractive = ExtractiveSummariser(summary_chars)
         self.summariser: Summariser = summariser or self.extractive
         self._pages = asyncio.Semaphore(page_concurrency)
+        self.gate = gate
+        self.robots = robots
+        self.pause_after_failures = pause_after_failures
+        self.adaptive = adaptive
+        self.max_interval = max_interval
 
     async def refresh(
         self, source: Source, topics: list[CompiledTopic], now: datetime | None = None
@@ -118,11 +131,12 @@ class Refresher:
                 etag=source.etag,
                 last_modified=source.last_modified,
                 accept=FEED_ACCEPT,
+                gate=self.gate,
             )
         except FetchError as exc:
             return self._failed(source, exc, now)
         if result.not_modified:
-            self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=0)
+            self._succeeded(source, now, result, entries=[], new=0)
             return RefreshOutcome(source.id, source.name, "not_modified")
         try:
             entries = parse_feed(result.body, url=result.url, content_type=result.content_type)
@@ -153,7 +167,7 @@ class Refresher:
             if stored is not None:
                 new += 1
                 alerts += stored.deliveries
-        self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=new)
+        self._succeeded(source, now, result, entries=entries, new=new)
         log.info(
             "source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts
         )
@@ -191,8 +205,16 @@ class Refresher:
         if fetch_page and self.fetch_pages:
             async with self._pages:
                 try:
-                    page = await fetch(self.client, entry.url, self.policy, accept=PAGE_ACCEPT)
-                    extracted = await asyncio.to_thread(extract_page, page.body, url=page.url)
+                    page = await fetch(
+                        self.client,
+                        entry.url,
+                        self.policy,
+                        accept=PAGE_ACCEPT,
+                        gate=self.gate,
+                        robots=self.robots,
+                    )
+                    html = charsets.decode(page.body, page.content_type).text
+                    extracted = await asyncio.to_thread(extract_page, html, url=page.url)
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)
                 else:
@@ -251,13 +273,14 @@ class Refresher:
         return out
 
     def _succeeded(
-        self, source: Source, now: datetime, *, etag: str | None, last_modified: str | None, new: int
+        self, source: Source, now: datetime, result: FetchResult, *, entries: list[FeedEntry], new: int
     ) -> None:
+        etag, last_modified = result.etag, result.last_modified
         with self.store.session() as session:
             row = session.get(Source, source.id)
             if row is None or row.id is None:
                 return
-            if row.consecutive_failures >= PAUSE_AFTER_FAILURES // 2:
+            if row.consecutive_failures >= max(1, self.pause_after_failures // 2):
                 session.add(
                     SourceEvent(source_id=row.id, at=now, kind="recovered", detail="polling succeeds again")
                 )
@@ -268,8 +291,28 @@ class Refresher:
             row.last_error = None
             if new:
                 row.last_new_entry_at = now
-            row.next_poll_at = now + _jittered(timedelta(seconds=row.every_seconds))
+            row.next_poll_at = now + _jittered(self._interval(row, now, result, entries))
             session.add(row)
+
+    def _interval(
+        self, row: Source, now: datetime, result: FetchResult, entries: list[FeedEntry]
+    ) -> timedelta:
+        """The configured interval, or the adaptive one (``bot.poll_interval``) when that is on."""
+        every = timedelta(seconds=row.every_seconds)
+        if not self.adaptive:
+            return every
+        previous = None
+        if row.next_poll_at is not None and row.last_polled_at is not None and row.consecutive_failures == 0:
+            previous = row.next_poll_at - row.last_polled_at
+        return next_interval(
+            every,
+            self.max_interval,
+            now=now,
+            published=[e.published for e in entries],
+            previous=previous if previous and previous > timedelta(0) else None,
+            not_modified=result.not_modified,
+            hint=publisher_hint(result.body, result.headers),
+        )
 
     def _failed(self, source: Source, exc: SourceError, now: datetime) -> RefreshOutcome:
         assert source.id is not None
@@ -284,8 +327,8 @@ class Refresher:
                 retry_after = getattr(exc, "retry_after", None)
                 if retry_after:
                     delay = max(timedelta(seconds=row.every_seconds), timedelta(seconds=retry_after))
-                row.next_poll_at = now + _jittered(min(delay, MAX_BACKOFF))
-                if row.consecutive_failures >= PAUSE_AFTER_FAILURES and not row.paused:
+                row.next_poll_at = now + _jittered(min(delay, max(self.max_interval, retry_delay(exc))))
+                if row.consecutive_failures >= self.pause_after_failures and not row.paused:
                     row.paused = True
                     session.add(
                         SourceEvent(
@@ -298,6 +341,11 @@ class Refresher:
                 session.add(row)
         log.warning("source_failed source_id=%s source=%s error=%s", source.id, source.name, message)
         return RefreshOutcome(source.id, source.name, "error", error=message)
+
+
+def retry_delay(exc: SourceError) -> timedelta:
+    """What the server asked for with Retry-After (zero when it did not)."""
+    return timedelta(seconds=getattr(exc, "retry_after", None) or 0)
 
 
 def _jittered(delay: timedelta) -> timedelta:

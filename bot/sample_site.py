@@ -2,7 +2,9 @@
 
 It serves an in-memory table of pages with honest caching (ETag and Last-Modified, answering 304 to
 conditional requests), so a poll cycle against it behaves like one against a real publisher. Tests add
-their own routes and faults (status codes, delays, Retry-After, redirects, gzip) through ``Route``.
+their own routes and faults (status codes, delays, Retry-After, redirects, gzip, bodies already encoded
+such as a gzip bomb, bodies repeated to any size without holding them, answers cut off mid-body) through
+``Route``.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from bot import sample_news
 
 @dataclass
 class Route:
-    """One path's response; ``status`` other than 200 serves ``body`` with that status."""
+    """One path's response; ``status`` other than 200 serves ``body`` with that status.
+
+    ``encoding`` serves ``body`` as it is with that Content-Encoding (for hand-made gzip bombs);
+    ``repeat`` sends ``body`` that many times (a huge response that the server never holds in memory);
+    ``truncate_at`` announces the full length but closes the connection after that many bytes;
+    ``declare_length=False`` sends no Content-Length (the body ends when the connection closes).
+    """
 
     content_type: str
     body: bytes
@@ -31,6 +39,10 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     gzip: bool = False
+    encoding: str | None = None
+    repeat: int = 1
+    truncate_at: int | None = None
+    declare_length: bool = True
     modified: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
     @property
@@ -115,7 +127,36 @@ class LocalSite:
         if route.gzip and "gzip" in (request.headers.get("Accept-Encoding") or ""):
             body = gzip.compress(body)
             headers["Content-Encoding"] = "gzip"
+        elif route.encoding:
+            headers["Content-Encoding"] = route.encoding
+        if route.repeat != 1 or route.truncate_at is not None or not route.declare_length:
+            self._stream(request, route, body, headers)
+            return
         self._reply(request, route.status, route.content_type, body, headers)
+
+    @staticmethod
+    def _stream(request: BaseHTTPRequestHandler, route: Route, body: bytes, headers: dict[str, str]) -> None:
+        """Send ``body`` ``route.repeat`` times, stopping after ``truncate_at`` bytes when that is set."""
+        limit = route.truncate_at if route.truncate_at is not None else len(body) * route.repeat
+        try:
+            request.send_response(route.status)
+            request.send_header("Content-Type", route.content_type)
+            for key, value in headers.items():
+                request.send_header(key, value)
+            if route.declare_length:
+                request.send_header("Content-Length", str(len(body) * route.repeat))
+            else:
+                request.send_header("Connection", "close")
+            request.end_headers()
+            sent = 0
+            while sent < limit:
+                piece = body[: limit - sent]
+                request.wfile.write(piece)
+                sent += len(piece)
+            request.wfile.flush()
+            request.close_connection = True
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     @staticmethod
     def _reply(

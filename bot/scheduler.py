@@ -1,7 +1,8 @@
 """The service loop: one APScheduler, ours (python-telegram-bot's JobQueue is not used).
 
-Jobs: one interval job per source (its own ``every``, with jitter; ``max_instances=1`` and ``coalesce``
-so a slow source is never polled twice at once and missed runs collapse into one), a dispatch job every
+Jobs: one interval job per source (its own ``every``, or adaptive polling's shorter lower bound, with
+jitter; ``max_instances=1`` and ``coalesce`` so a slow source is never polled twice at once and missed
+runs collapse into one), a dispatch job every
 few seconds, and a reconcile job that adds and removes source jobs as sources change. A source in backoff
 is skipped by its job until its ``next_poll_at``.
 """
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlmodel import col, select
 
 from bot.app import Newswatch
 from bot.models import Source
+from bot.poll_interval import bounds
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ class Service:
         """Make the set of source jobs equal to the set of unpaused sources (and their intervals)."""
         with self.app.store.session() as session:
             wanted = {
-                s.id: s.every_seconds
+                s.id: self._tick(s.every_seconds)
                 for s in session.exec(select(Source).where(col(Source.paused).is_(False))).all()
                 if s.id is not None
             }
@@ -59,8 +61,25 @@ class Service:
             )
             self._source_jobs[source_id] = every
 
+    def _tick(self, every_seconds: int) -> int:
+        """How often a source's job wakes: its interval, or adaptive polling's lower bound when that is on.
+
+        The job only polls when the source is due (``next_poll_at``), so waking more often than the
+        interval costs one indexed query, and lets an adaptive interval be shorter than ``every``.
+        """
+        if not self.app.settings.network.adaptive_polling:
+            return every_seconds
+        low, _ = bounds(timedelta(seconds=every_seconds), self.app.settings.network.max_interval)
+        return int(low.total_seconds())
+
     async def _poll(self, source_id: int) -> None:
-        await self.app.refresh_source(source_id, only_due=True)
+        try:
+            await self.app.refresh_source(source_id, only_due=True)
+        except asyncio.CancelledError:
+            # Shutdown cancels polls in flight (one may be waiting for its host's turn); the job ends
+            # here, and the source's lease expires, so this is routine, not an error to log.
+            log.info("poll_abandoned source_id=%s reason=shutdown", source_id)
+            return
         await self._dispatch()
 
     async def _dispatch(self) -> None:

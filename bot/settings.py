@@ -73,8 +73,23 @@ class NetworkSettings(_Model):
     )
     max_bytes: int = Field(5_000_000, ge=10_000, description="largest response body read, in bytes")
     fetch_pages: bool = Field(True, description="fetch each new article's page for its full text")
+    max_redirects: int = Field(5, ge=0, le=20, description="redirects followed per request, each one checked")
+    per_host_concurrency: int = Field(2, ge=1, le=64, description="requests in flight at once to one host")
+    per_host_delay: Annotated[
+        timedelta, Field(description="minimum time between the starts of two requests to one host")
+    ] = timedelta(seconds=1)
+    respect_robots: bool = Field(True, description="obey robots.txt when fetching article pages")
+    pause_after_failures: int = Field(
+        20, ge=1, description="consecutive failures after which a source is paused (and admins told)"
+    )
+    adaptive_polling: bool = Field(
+        True, description="poll busy feeds more often and quiet ones less, within every/4 and max_interval"
+    )
+    max_interval: Annotated[
+        timedelta, Field(description="longest interval adaptive polling (and backoff) may reach")
+    ] = timedelta(hours=6)
 
-    @field_validator("timeout", mode="before")
+    @field_validator("timeout", "per_host_delay", "max_interval", mode="before")
     @classmethod
     def _timeout(cls, value: Any) -> timedelta:
         return _duration(value)

@@ -2,6 +2,9 @@
 
 feedparser is given bytes and the response headers, never a URL, so it cannot fetch anything itself.
 A feed that parses with warnings ("bozo") but still has entries is accepted: the wild is full of those.
+Before feedparser sees a feed, ``watchers.charsets`` decides its encoding (header, BOM, XML declaration,
+meta; checked against the bytes) and hands it over as UTF-8, and ``watchers.xmlguard`` refuses entity
+bombs and external entities.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any
 
 import feedparser
 
+from watchers.charsets import feed_bytes
 from watchers.entries import FeedEntry
 from watchers.errors import ParseError
 from watchers.urls import is_http_url
+from watchers.xmlguard import guard_xml
 
 MAX_ENTRIES = 500
 
@@ -27,10 +32,11 @@ def parse_feed(body: bytes, *, url: str, content_type: str = "") -> list[FeedEnt
         raise ParseError("empty response: no feed")
     if stripped[:1] in (b"{", b"[") or "json" in content_type.lower():
         return _parse_json_feed(stripped, url)
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=True, sanitize_html=True)
+    data, _ = feed_bytes(body, content_type)
+    data = guard_xml(data)
+    mime = content_type.split(";")[0].strip() or "application/xml"
+    headers = {"content-location": url, "content-type": f"{mime}; charset=utf-8"}
+    parsed = feedparser.parse(data, response_headers=headers, resolve_relative_uris=True, sanitize_html=True)
     entries = [e for e in (_entry(raw, url) for raw in parsed.entries[:MAX_ENTRIES]) if e is not None]
     broken = parsed.get("bozo") and callable(getattr(parsed.get("bozo_exception"), "getLineNumber", None))
     if not entries and (broken or not parsed.get("version")):
@@ -68,7 +74,8 @@ def _entry(raw: Any, base: str) -> FeedEntry | None:
         url=link,
         title=title,
         guid=guid,
-        published=_when(raw.get("published_parsed") or raw.get("updated_parsed")),
+        # dict.get: feedparser's own .get maps a missing published_parsed with a DeprecationWarning.
+        published=_when(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")),
         summary=raw.get("summary", "") or "",
         content=content,
         author=raw.get("author") or None,

@@ -1,16 +1,17 @@
 """Polite, bounded HTTP fetching of feeds and pages through one shared ``httpx.AsyncClient``.
 
-Each hop of a redirect chain is checked like the first URL (scheme, then every address the host resolves
-to), bodies are read as a stream and cut at ``max_bytes``, and conditional headers make an unchanged feed
-cost one 304 and no parsing.
+Order of checks for every request: scheme and resolved addresses of each hop (redirects included; the
+shared client from ``guarded_client`` checks again on the address it actually connects to), then
+robots.txt for page fetches, then a slot from the per-host ``HostGate``. Bodies are read as a raw stream
+and decoded by ``CappedDecoder``, so the size cap counts decoded bytes and a compression bomb is never
+inflated; the whole exchange has a deadline so a server that drips one byte at a time cannot hold us.
+Conditional headers make an unchanged feed cost one 304 and no parsing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import ipaddress
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,19 +20,38 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from watchers.errors import BlockedURLError, FetchError
-from watchers.netguard import IPNetwork, refusal_reason
+from watchers.guarded_transport import Resolver, checked_addresses, resolve
+from watchers.inflate import ACCEPT_ENCODING, CappedDecoder
+from watchers.netguard import IPNetwork
+from watchers.politeness import HostGate, RobotsCache, RobotsFetcher
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+RETRY_AFTER_CODES = frozenset({429, 503})
+
+__all__ = [
+    "FetchPolicy",
+    "FetchResult",
+    "check_url",
+    "fetch",
+    "resolve",
+    "retry_after_seconds",
+]
 
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """Limits every fetch obeys; built from ``[network]`` settings."""
+    """Limits every fetch obeys; built from ``[network]`` settings.
+
+    ``resolver`` is how host names become addresses for the checks (tests stub it to simulate DNS);
+    ``deadline`` bounds a whole exchange, redirects and body included, in seconds.
+    """
 
     allow_private: tuple[IPNetwork, ...] = ()
     max_bytes: int = 5_000_000
     max_redirects: int = 5
     user_agent: str = "Newswatch/0.1 (+https://github.com/newswatch/newswatch)"
+    deadline: float = 60.0
+    resolver: Resolver = field(default=resolve, compare=False)
 
 
 @dataclass(frozen=True)
@@ -48,32 +68,20 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-async def resolve(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (an IP literal resolves to itself without DNS)."""
-    try:
-        return [str(ipaddress.ip_address(host.strip("[]")))]
-    except ValueError:
-        pass
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {host}: {exc.strerror}") from exc
-    return sorted({str(info[4][0]) for info in infos})
-
-
 async def check_url(url: str, policy: FetchPolicy) -> None:
     """Raise BlockedURLError unless ``url`` is http(s) and every address of its host is allowed."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise BlockedURLError(f"blocked: {parts.scheme or 'no'} scheme in {url!r}; only http and https")
-    if not parts.hostname:
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise BlockedURLError(f"blocked: {url!r} has a bad port") from exc
+    if not host:
         raise BlockedURLError(f"blocked: {url!r} has no host")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    for address in await resolve(parts.hostname, port):
-        reason = refusal_reason(address, policy.allow_private)
-        if reason:
-            raise BlockedURLError(f"blocked: {parts.hostname} resolves to {address} ({reason})")
+    await checked_addresses(
+        host, port or (443 if parts.scheme == "https" else 80), policy.allow_private, policy.resolver
+    )
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -100,12 +108,40 @@ async def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     accept: Sequence[str] = ("*/*",),
+    gate: HostGate | None = None,
+    robots: RobotsCache | None = None,
 ) -> FetchResult:
     """GET ``url`` following at most ``policy.max_redirects`` checked redirects.
 
+    ``gate`` spaces requests per host and remembers Retry-After; ``robots`` (pass it for article pages,
+    not for feeds, which publishers offer for machines) refuses URLs the site's robots.txt disallows.
     Raises FetchError (with ``status`` and ``retry_after`` where known) for anything but 2xx/304.
     """
-    headers = {"User-Agent": policy.user_agent, "Accept": ", ".join(accept)}
+    try:
+        async with asyncio.timeout(policy.deadline):
+            return await _fetch(client, url, policy, etag, last_modified, accept, gate=gate, robots=robots)
+    except TimeoutError as exc:
+        raise FetchError(
+            f"timed out: no complete answer from {urlsplit(url).netloc} in {policy.deadline:.0f} s"
+        ) from exc
+
+
+async def _fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    policy: FetchPolicy,
+    etag: str | None,
+    last_modified: str | None,
+    accept: Sequence[str],
+    *,
+    gate: HostGate | None,
+    robots: RobotsCache | None,
+) -> FetchResult:
+    headers = {
+        "User-Agent": policy.user_agent,
+        "Accept": ", ".join(accept),
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -113,57 +149,102 @@ async def fetch(
     current = url
     for _hop in range(policy.max_redirects + 1):
         await check_url(current, policy)
-        try:
-            async with client.stream("GET", current, headers=headers, follow_redirects=False) as response:
-                if response.status_code in REDIRECT_CODES and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                if response.status_code == 304:
-                    return FetchResult(
-                        url=current,
-                        status=304,
-                        body=b"",
-                        etag=response.headers.get("etag", etag),
-                        last_modified=response.headers.get("last-modified", last_modified),
-                        not_modified=True,
-                    )
-                if response.status_code >= 400:
-                    raise FetchError(
-                        f"HTTP {response.status_code}",
-                        status=response.status_code,
-                        retry_after=retry_after_seconds(response.headers.get("retry-after")),
-                    )
-                body = await _read_capped(response, policy.max_bytes)
-                return FetchResult(
-                    url=current,
-                    status=response.status_code,
-                    body=body,
-                    content_type=response.headers.get("content-type", ""),
-                    etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
-                    headers={k.lower(): v for k, v in response.headers.items()},
-                )
-        except httpx.TimeoutException as exc:
-            raise FetchError(f"timed out fetching {current}") from exc
-        except httpx.TransportError as exc:
-            raise FetchError(f"could not connect to {urlsplit(current).netloc}: {exc}") from exc
+        if robots is not None and not await robots.allowed(current, _robots_fetcher(client, policy, gate)):
+            raise FetchError(f"disallowed by robots.txt: {current}")
+        host = (urlsplit(current).hostname or "").lower()
+        if gate is None:
+            outcome = await _exchange(client, current, headers, policy, etag, last_modified)
+        else:
+            async with gate.slot(host):
+                outcome = await _exchange(client, current, headers, policy, etag, last_modified)
+        if isinstance(outcome, FetchResult):
+            return outcome
+        if isinstance(outcome, FetchError):
+            if gate is not None and outcome.retry_after and outcome.status in RETRY_AFTER_CODES:
+                gate.defer(host, outcome.retry_after)
+            raise outcome
+        current = outcome
     raise FetchError(f"more than {policy.max_redirects} redirects from {url}")
 
 
+async def _exchange(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    policy: FetchPolicy,
+    etag: str | None,
+    last_modified: str | None,
+) -> FetchResult | FetchError | str:
+    """One request: the result, the error to raise, or the next URL of a redirect."""
+    try:
+        async with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
+            status = response.status_code
+            if status in REDIRECT_CODES and "location" in response.headers:
+                return urljoin(url, response.headers["location"])
+            if status == 304:
+                return FetchResult(
+                    url=url,
+                    status=304,
+                    body=b"",
+                    etag=response.headers.get("etag", etag),
+                    last_modified=response.headers.get("last-modified", last_modified),
+                    not_modified=True,
+                )
+            if status >= 400 or status < 200:
+                return FetchError(
+                    f"HTTP {status}",
+                    status=status,
+                    retry_after=retry_after_seconds(response.headers.get("retry-after")),
+                )
+            body = await _read_capped(response, policy.max_bytes)
+            return FetchResult(
+                url=url,
+                status=status,
+                body=body,
+                content_type=response.headers.get("content-type", ""),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                headers={k.lower(): v for k, v in response.headers.items()},
+            )
+    except httpx.TimeoutException as exc:
+        raise FetchError(f"timed out fetching {url}") from exc
+    except httpx.TransportError as exc:
+        raise FetchError(f"could not connect to {urlsplit(url).netloc}: {exc or type(exc).__name__}") from exc
+
+
+def _robots_fetcher(client: httpx.AsyncClient, policy: FetchPolicy, gate: HostGate | None) -> RobotsFetcher:
+    async def get(robots_url: str) -> tuple[int, bytes]:
+        small = FetchPolicy(
+            allow_private=policy.allow_private,
+            max_bytes=min(policy.max_bytes, 500_000),
+            max_redirects=policy.max_redirects,
+            user_agent=policy.user_agent,
+            deadline=policy.deadline,
+            resolver=policy.resolver,
+        )
+        try:
+            result = await _fetch(
+                client, robots_url, small, None, None, ("text/plain",), gate=gate, robots=None
+            )
+        except BlockedURLError:
+            raise
+        except FetchError as exc:
+            return exc.status or 0, b""
+        return result.status, result.body
+
+    return get
+
+
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    declared = response.headers.get("content-length")
-    if (
-        declared
-        and declared.isdigit()
-        and int(declared) > max_bytes
-        and not response.headers.get("content-encoding")
-    ):
+    """Decoded body, at most ``max_bytes``; the raw (compressed) stream is capped at the same size."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"response too large: {int(declared):,} bytes declared, limit {max_bytes:,}")
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
+    decoder = CappedDecoder(response.headers.get("content-encoding", ""), max_bytes)
+    raw = 0
+    async for chunk in response.aiter_raw():
+        raw += len(chunk)
+        if raw > max_bytes:
             raise FetchError(f"response too large: more than {max_bytes:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        decoder.feed(chunk)
+    return decoder.body()

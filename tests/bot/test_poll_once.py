@@ -102,7 +102,8 @@ def publish(site: LocalSite, clock: Clock, *, wire: bool = False) -> None:
 def config_data(site_url: str, database_url: str, sources: list[tuple[str, str]]) -> dict[str, Any]:
     return {
         "storage": {"url": database_url},
-        "network": {"allow_private": ["127.0.0.1"], "timeout": "5s"},
+        # one loopback host serves every outlet; per-host spacing is tested in test_polite_polling
+        "network": {"allow_private": ["127.0.0.1"], "timeout": "5s", "per_host_delay": "0s"},
         "sources": [{"name": name, "url": url, "backfill": "24h"} for name, url in sources],
         "topics": [{"name": TOPIC, "query": "NATO expansion"}],
         "channels": [{"name": "out", "kind": "jsonl", "path": "alerts.jsonl"}],

@@ -1,0 +1,130 @@
+"""An httpx transport whose every TCP connection goes to an address that was checked a moment before.
+
+Checking a URL's host before the request is not enough: the name can resolve to a public address for the
+check and to 10.0.0.5 for the connection (DNS rebinding). So this transport resolves the host itself,
+refuses it when any of its addresses is refused by ``watchers.netguard``, and connects to the checked IP
+literal. httpcore keeps the original host name for the ``Host`` header and for TLS (SNI and certificate
+checks), because those come from the request URL, not from the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+
+import httpcore
+import httpx
+
+from watchers.errors import BlockedURLError, FetchError
+from watchers.netguard import IPNetwork, refusal_reason
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal resolves to itself without DNS)."""
+    try:
+        return [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchError(f"cannot resolve {host}: {exc.strerror}") from exc
+    return sorted({str(info[4][0]) for info in infos})
+
+
+async def checked_addresses(
+    host: str, port: int, allow: tuple[IPNetwork, ...], resolver: Resolver = resolve
+) -> list[str]:
+    """The addresses of ``host``, or BlockedURLError naming the first refused one."""
+    addresses = await resolver(host, port)
+    if not addresses:
+        raise FetchError(f"cannot resolve {host}: no addresses")
+    for address in addresses:
+        reason = refusal_reason(address, allow)
+        if reason:
+            shown = host.strip("[]")
+            where = address if shown == address else f"{shown} resolves to {address}"
+            raise BlockedURLError(f"blocked: {where} ({reason})")
+    return addresses
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolve, check, then connect to the checked IP; everything else is the default backend's."""
+
+    def __init__(self, allow: tuple[IPNetwork, ...], resolver: Resolver = resolve) -> None:
+        self.allow = allow
+        self.resolver = resolver
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend signature
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await checked_addresses(host, port, self.allow, self.resolver)
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._backend.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend signature
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise BlockedURLError("blocked: unix sockets are never a source")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """``httpx.AsyncHTTPTransport`` whose connection pool connects only through ``GuardedBackend``."""
+
+    def __init__(
+        self,
+        allow: tuple[IPNetwork, ...],
+        *,
+        resolver: Resolver = resolve,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+    ) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(allow, resolver),
+        )
+
+
+def guarded_client(
+    allow: tuple[IPNetwork, ...],
+    *,
+    timeout: float = 15.0,
+    resolver: Resolver = resolve,
+    max_connections: int = 64,
+) -> httpx.AsyncClient:
+    """The one shared client for sources: checked connections, no proxies from the environment."""
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 2)
+    return httpx.AsyncClient(
+        transport=GuardedTransport(allow, resolver=resolver, limits=limits),
+        timeout=httpx.Timeout(timeout),
+        trust_env=False,
+    )
