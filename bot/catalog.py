@@ -48,6 +48,7 @@ def _sync_sources(session: Session, settings: Settings) -> dict[str, Source]:
         row = existing.get(item.url) or Source(url=item.url, name=item.name)
         row.name = item.name
         row.kind = item.kind
+        row.options = item.reader_options()
         row.every_seconds = int(item.every.total_seconds())
         row.backfill_seconds = int(item.backfill.total_seconds())
         if row.origin == "config":

@@ -1,7 +1,8 @@
 """One refresh of one source, in the order Miniflux taught us (one early return per stage):
 
-1. fetch with the saved ETag / Last-Modified; a 304 ends the refresh as a success;
-2. parse the feed; a parse error is recorded on the source's health;
+1. read the source with its kind's reader (``watchers.sources``: rss, page, sitemap, search, gdelt), which
+   fetches with the saved ETag / Last-Modified where it can; a 304 ends the refresh as a success;
+2. a fetch or parse error is recorded on the source's health;
 3. canonicalise entry URLs and drop what is stored already (URL or the source's guid);
 4. on the source's first poll, entries older than its backfill window (or undated) are stored silently;
 5. for each new entry: fetch and extract the page (falling back to the feed's own text), match topics,
@@ -28,21 +29,14 @@ from bot.store import Store
 from watchers.entries import Article, FeedEntry
 from watchers.errors import FetchError, QuerySyntaxError, SourceError
 from watchers.extract import extract_page, html_to_text
-from watchers.feeds import parse_feed
 from watchers.fetch import FetchPolicy, fetch
 from watchers.match import Query, compile_query
+from watchers.sources import SourceSpec, read_source
 from watchers.summarise import summarise
-from watchers.urls import canonical_url, is_http_url
+from watchers.urls import canonical_url, is_http_url, title_from_url
 
 log = logging.getLogger(__name__)
 
-FEED_ACCEPT = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/xml;q=0.9",
-    "*/*;q=0.5",
-)
 PAGE_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
 MAX_BACKOFF = timedelta(hours=6)
 PAUSE_AFTER_FAILURES = 20
@@ -104,24 +98,22 @@ class Refresher:
     ) -> RefreshOutcome:
         now = now or utcnow()
         assert source.id is not None
+        spec = SourceSpec(
+            kind=source.kind,
+            url=source.url,
+            options=source.options or {},
+            queries=tuple(t.query.source for t in topics),
+            etag=source.etag,
+            last_modified=source.last_modified,
+        )
         try:
-            result = await fetch(
-                self.client,
-                source.url,
-                self.policy,
-                etag=source.etag,
-                last_modified=source.last_modified,
-                accept=FEED_ACCEPT,
-            )
-        except FetchError as exc:
-            return self._failed(source, exc, now)
-        if result.not_modified:
-            self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=0)
-            return RefreshOutcome(source.id, source.name, "not_modified")
-        try:
-            entries = parse_feed(result.body, url=result.url, content_type=result.content_type)
+            listing = await read_source(self.client, self.policy, spec)
         except SourceError as exc:
             return self._failed(source, exc, now)
+        if listing.not_modified:
+            self._succeeded(source, now, etag=listing.etag, last_modified=listing.last_modified, new=0)
+            return RefreshOutcome(source.id, source.name, "not_modified")
+        entries = listing.entries
         fresh = self._unseen(source, entries)
         first_poll = source.first_polled_at is None
         cutoff = now - timedelta(seconds=source.backfill_seconds)
@@ -141,7 +133,7 @@ class Refresher:
             if stored is not None:
                 new += 1
                 alerts += stored.deliveries
-        self._succeeded(source, now, etag=result.etag, last_modified=result.last_modified, new=new)
+        self._succeeded(source, now, etag=listing.etag, last_modified=listing.last_modified, new=new)
         log.info(
             "source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts
         )
@@ -187,7 +179,7 @@ class Refresher:
                     if len(extracted.text) >= min(MIN_PAGE_TEXT, max(len(feed_text), 1)):
                         return Article(
                             url=self._identity(entry.url, extracted.canonical_url),
-                            title=title or extracted.title or "",
+                            title=title or extracted.title or title_from_url(entry.url),
                             text=extracted.text,
                             guid=entry.guid,
                             published=entry.published or extracted.published,
@@ -198,7 +190,7 @@ class Refresher:
                         )
         return Article(
             url=entry.url,
-            title=title,
+            title=title or title_from_url(entry.url),
             text=feed_text,
             guid=entry.guid,
             published=entry.published,
