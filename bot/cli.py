@@ -357,6 +357,7 @@ def sources_add(
         settings = settings_for(config)
         interval = _interval(every)
         store = open_store(settings)
+        sync_config(store, settings)  # the config's sources count as watched already
 
         async def go() -> Any:
             async with httpx.AsyncClient(
@@ -406,7 +407,7 @@ def sources_remove(
     """Stop watching a source added with 'sources add' or imported (config sources change in the file)."""
     from bot.source_admin import remove_source
 
-    message = _listing(config, lambda store: remove_source(store, which))
+    message = _listing(config, lambda store: _synced(store, config, remove_source, which))
     out.print(message, markup=False)
 
 
@@ -427,7 +428,7 @@ def sources_import(
         except OSError as exc:
             raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
         interval = _interval(every)
-    report = _listing(config, lambda store: import_opml(store, data, every=interval))
+    report = _listing(config, lambda store: _synced(store, config, import_opml, data, every=interval))
     for problem in report.problems:
         err.print(f"skipped {problem}", markup=False)
     out.print(
@@ -445,7 +446,7 @@ def sources_export(
     """Write every watched source as OPML 2.0."""
     from bot.source_admin import export_opml
 
-    data = _listing(config, export_opml)
+    data = _listing(config, lambda store: _synced(store, config, export_opml))
     if file is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
@@ -456,6 +457,12 @@ def sources_export(
         except OSError as exc:
             raise ConfigError(f"cannot write {file}: {exc.strerror}") from None
     err.print(f"wrote {file}", markup=False)
+
+
+def _synced(store: Store, config: Path | None, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``action(store, ...)`` after syncing the config, so its sources are known to the database."""
+    sync_config(store, settings_for(config))
+    return action(store, *args, **kwargs)
 
 
 def _interval(every: str | None) -> timedelta | None:

@@ -159,7 +159,7 @@ def import_opml(
     with store.session() as session:
         for feed in feeds:
             try:
-                item = validated(feed.title, feed.url, feed.kind, every, {})
+                item = validated(_free_name(session, feed.title, feed.url), feed.url, feed.kind, every, {})
             except ConfigError as exc:
                 report.problems.append(f"{feed.title!r}: {exc}")
                 continue
@@ -185,6 +185,16 @@ def export_opml(store: Store) -> bytes:
         ).all()
         feeds = [OpmlFeed(title=r.name, url=r.url, kind=r.kind) for r in rows]
     return render_opml(feeds)
+
+
+def _free_name(session: Session, name: str, url: str) -> str:
+    """``name``, or ``name (host)``, or ``name (host) 2``…: lists often hold two feeds of one title."""
+    taken = {
+        n.lower() for n in session.exec(select(Source.name).where(col(Source.origin) != REMOVED_ORIGIN)).all()
+    }
+    candidates = [name, f"{name} ({_host_name(url)})"]
+    candidates += [f"{name} ({_host_name(url)}) {n}" for n in range(2, 100)]
+    return next((c for c in candidates if c.lower() not in taken), candidates[-1])
 
 
 def _host_name(url: str) -> str:
