@@ -193,3 +193,74 @@ async def test_one_article_however_many_feeds_and_urls_lead_to_it(
     assert stored == [base + story]
     lines = (tmp_path / "alerts.jsonl").read_text().splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["new"]
+
+
+async def test_search_and_gdelt_sources_ask_for_every_topic(
+    news_site: LocalSite, tmp_path: Path, database_url: str, monkeypatch: Any
+) -> None:
+    from watchers.sources import gdelt
+
+    monkeypatch.setattr(gdelt, "QUERY_PAUSE_SECONDS", 0.0)
+    base = news_site.url
+    recent = datetime.now(UTC) - timedelta(hours=1)
+    story = "/world/nato-expansion-timetable.html"
+    news_site.set(story, article(base + story, NATO_TITLE, LEAD))
+    when = f"{recent:%a, %d %b %Y %H:%M:%S} +0000"
+    item = f"<item><title>{NATO_TITLE}</title><link>{base}{story}</link><pubDate>{when}</pubDate></item>"
+    news_site.set(
+        "/search",
+        Route(
+            "application/rss+xml",
+            f'<rss version="2.0"><channel><title>S</title>{item}</channel></rss>'.encode(),
+        ),
+    )
+    answer = {
+        "articles": [
+            {
+                "url": base + "/b/ferry-timetable-changes",
+                "title": "Ferry timetable changes",
+                "seendate": f"{recent:%Y%m%dT%H%M%SZ}",
+            }
+        ]
+    }
+    news_site.set("/api/v2/doc/doc", Route("application/json", json.dumps(answer).encode()))
+    news_site.set(
+        "/b/ferry-timetable-changes",
+        article(base + "/b/ferry-timetable-changes", "Ferry timetable changes", "Ferries change."),
+    )
+    data = {
+        "storage": {"url": database_url},
+        "network": {"allow_private": ["127.0.0.1"], "timeout": "5s"},
+        "sources": [
+            {"name": "Search", "url": base + "/search?q={query}", "kind": "search"},
+            {"name": "GDELT", "url": base + "/api/v2/doc/doc", "kind": "gdelt", "timespan": "1h"},
+        ],
+        "topics": [
+            {"name": TOPIC, "query": "NATO expansion"},
+            {"name": "Ferries", "query": '"ferry timetable"'},
+        ],
+        "channels": [{"name": "out", "kind": "jsonl", "path": "alerts.jsonl"}],
+        "subscriptions": [{"channel": "out", "topic": TOPIC}, {"channel": "out", "topic": "Ferries"}],
+    }
+    settings = settings_from_dict(data, tmp_path)
+    store = Store.open(settings.database_url())
+    sync_config(store, settings)
+    channels = build_channels(settings)
+    app = Newswatch(settings, store, channels)
+    try:
+        report = await app.poll_once()
+    finally:
+        await app.aclose()
+        for channel in channels.values():
+            getattr(channel, "close", lambda: None)()
+        store.close()
+    assert sorted((o.source, o.status, o.new_articles) for o in report.outcomes) == [
+        ("GDELT", "ok", 1),
+        ("Search", "ok", 1),
+    ]
+    asked = sorted(path for path, _ in news_site.requests if path.startswith(("/search?", "/api/")))
+    assert [p.split("?")[0] for p in asked] == ["/api/v2/doc/doc"] * 2 + ["/search"] * 2
+    assert any("q=NATO%20expansion" in p for p in asked)
+    assert any("query=%22ferry+timetable%22" in p and "timespan=1h" in p for p in asked)
+    events = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
+    assert sorted((e["topic"], e["source"]) for e in events) == [("Ferries", "GDELT"), (TOPIC, "Search")]

@@ -16,7 +16,7 @@ from bot.sample_site import LocalSite, Route
 from watchers.errors import FetchError, ParseError
 from watchers.fetch import FetchPolicy
 from watchers.netguard import parse_allowlist
-from watchers.sources import SourceSpec, read_source
+from watchers.sources import SourceSpec, gdelt, read_source
 from watchers.sources.gdelt import parse_artlist, timespan_param
 from watchers.sources.page import article_links
 from watchers.sources.search import search_url
@@ -273,7 +273,10 @@ GDELT_ANSWER = {
 }
 
 
-async def test_gdelt_queries_per_topic_against_a_local_emulation(news_site: LocalSite) -> None:
+async def test_gdelt_queries_per_topic_against_a_local_emulation(
+    news_site: LocalSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gdelt, "QUERY_PAUSE_SECONDS", 0.0)
     news_site.set("/api/v2/doc/doc", Route("application/json", json.dumps(GDELT_ANSWER).encode()))
     spec = SourceSpec(
         "gdelt",

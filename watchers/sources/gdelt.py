@@ -10,6 +10,7 @@ GDELT answers problems (a too-short keyword, a bad operator) with HTTP 200 and a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -30,6 +31,9 @@ DEFAULT_MAX_ITEMS = 75
 MAX_RECORDS = 250  # the API's own ceiling
 DEFAULT_TIMESPAN = timedelta(hours=1)
 MIN_TIMESPAN = timedelta(minutes=15)  # GDELT updates every 15 minutes; shorter spans return nothing
+# GDELT asks for at most one request every 5 seconds ("Please limit requests to one every 5 seconds");
+# the topics' queries are spaced by this much. A module setting so a local emulation can run faster.
+QUERY_PAUSE_SECONDS = 5.0
 
 
 def timespan_param(span: timedelta) -> str:
@@ -99,7 +103,9 @@ async def read(client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec)
     entries: dict[str, FeedEntry] = {}
     errors: list[SourceError] = []
     queries = list(dict.fromkeys(q for q in spec.queries if q.strip()))
-    for query in queries:
+    for index, query in enumerate(queries):
+        if index:
+            await asyncio.sleep(QUERY_PAUSE_SECONDS)
         url = query_url(spec.url, query, max_records=limit, timespan=span)
         try:
             result = await fetch(client, url, policy, accept=JSON_ACCEPT)
