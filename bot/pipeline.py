@@ -41,6 +41,7 @@ PAGE_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
 MAX_BACKOFF = timedelta(hours=6)
 PAUSE_AFTER_FAILURES = 20
 MIN_PAGE_TEXT = 200
+EXTRACT_BUDGET_SECONDS = 10.0  # per page; past it the feed's own text stands in
 _UNDATED = datetime.min.replace(tzinfo=UTC)  # sort key for entries without a date (they go last)
 
 
@@ -85,12 +86,14 @@ class Refresher:
         fetch_pages: bool = True,
         summary_chars: int = 400,
         page_concurrency: int = 4,
+        extract_budget: float = EXTRACT_BUDGET_SECONDS,
     ) -> None:
         self.store = store
         self.client = client
         self.policy = policy
         self.fetch_pages = fetch_pages
         self.summary_chars = summary_chars
+        self.extract_budget = extract_budget
         self._pages = asyncio.Semaphore(page_concurrency)
 
     async def refresh(
@@ -172,9 +175,16 @@ class Refresher:
             async with self._pages:
                 try:
                     page = await fetch(self.client, entry.url, self.policy, accept=PAGE_ACCEPT)
-                    extracted = await asyncio.to_thread(extract_page, page.body, url=page.url)
+                    extracted = await asyncio.wait_for(
+                        asyncio.to_thread(extract_page, page.body, url=page.url), self.extract_budget
+                    )
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)
+                except TimeoutError:
+                    # The thread cannot be stopped and finishes in the background; the poll goes on now.
+                    log.warning(
+                        "page_fallback url=%s reason=extraction over %.0fs", entry.url, self.extract_budget
+                    )
                 else:
                     if len(extracted.text) >= min(MIN_PAGE_TEXT, max(len(feed_text), 1)):
                         return Article(

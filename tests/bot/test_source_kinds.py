@@ -264,3 +264,38 @@ async def test_search_and_gdelt_sources_ask_for_every_topic(
     assert any("query=%22ferry+timetable%22" in p and "timespan=1h" in p for p in asked)
     events = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
     assert sorted((e["topic"], e["source"]) for e in events) == [("Ferries", "GDELT"), (TOPIC, "Search")]
+
+
+async def test_extraction_over_its_time_budget_falls_back_to_the_feed_text(
+    news_site: LocalSite, tmp_path: Path
+) -> None:
+    base = news_site.url
+    recent = (datetime.now(UTC) - timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    story = "/a/nato-timetable.html"
+    news_site.set(story, article(base + story, NATO_TITLE, LEAD))
+    item = (
+        f"<item><title>{NATO_TITLE}</title><link>{base}{story}</link><pubDate>{recent}</pubDate>"
+        "<description>NATO expansion: the feed's own summary.</description></item>"
+    )
+    body = f'<rss version="2.0"><channel><title>F</title>{item}</channel></rss>'
+    news_site.set("/a.xml", Route("application/rss+xml", body.encode()))
+    data = {
+        "storage": {"url": f"sqlite:///{tmp_path}/n.db"},
+        "network": {"allow_private": ["127.0.0.1"], "timeout": "5s"},
+        "sources": [{"name": "Feed A", "url": base + "/a.xml"}],
+        "topics": [{"name": TOPIC, "query": "NATO expansion"}],
+    }
+    settings = settings_from_dict(data, tmp_path)
+    store = Store.open(settings.database_url())
+    sync_config(store, settings)
+    app = Newswatch(settings, store, {})
+    app.refresher.extract_budget = 0.0  # no extraction can finish in no time
+    try:
+        await app.poll_once()
+        with store.session() as session:
+            stored = session.exec(select(Article)).one()
+    finally:
+        await app.aclose()
+        store.close()
+    assert news_site.hits(story) == 1  # the page was fetched; its extraction ran out of time
+    assert (stored.text_origin, stored.text) == ("feed", "NATO expansion: the feed's own summary.")

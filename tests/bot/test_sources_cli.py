@@ -61,6 +61,12 @@ def test_add_discovers_the_announced_feed_then_remove(config: Path, news_site: L
     rows = listed(config)
     assert rows["Courier top stories"]["origin"] == "chat"
     assert rows["Courier top stories"]["every"] == "15m"
+    polled = run(config, "poll-once")
+    assert polled.exit_code == 0, polled.output
+    rows = listed(config)
+    assert rows["Courier top stories"]["last_success"] is not None
+    assert rows["Courier top stories"]["articles"] == 1
+    assert rows["Configured"]["last_error"] == "HTTP 404"
 
     refused = run(config, "sources", "remove", "Configured")
     assert refused.exit_code == 1
