@@ -18,11 +18,12 @@ from watchers.fetch import FetchPolicy
 from watchers.netguard import parse_allowlist
 from watchers.sources import SourceSpec, gdelt, read_source
 from watchers.sources.gdelt import parse_artlist, timespan_param
-from watchers.sources.page import article_links
+from watchers.sources.page import _headline, article_links
 from watchers.sources.search import search_url
 from watchers.sources.sitemap import inflate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "site"
+NNW = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "feeds" / "netnewswire-rsparser"
 POLICY = FetchPolicy(allow_private=parse_allowlist(["127.0.0.1"]), max_bytes=200_000)
 HTML = "text/html; charset=utf-8"
 XML = "application/xml"
@@ -327,3 +328,34 @@ def test_gdelt_shapes() -> None:
 async def test_unknown_kind_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="unknown source kind 'telegraph'"):
         await read(SourceSpec("telegraph", "http://127.0.0.1:9/"))
+
+
+def test_headlines_inside_links_and_inline_links() -> None:
+    html = b"""<html><body><main>
+    <div><a href="/world/2026/01/15/talks-resume"><figure><img src="x.jpg"><figcaption>AP / Photographer
+    </figcaption></figure><h3 class="x">Talks resume in Brussels today</h3></a></div>
+    <div><a href="/world/2026/01/14/storm-hits-coast">
+    <span class="c-headline">Storm hits the coast hard</span><span>Photo credit line</span></a></div>
+    <p>As the minister <a href="/world/2026/01/02/earlier-statement-on-the-talks">said in January</a>,
+    the talks were expected to take a long time, and nobody in the room thought otherwise at that stage.</p>
+    <div><a href="/link/2026/01/13/a-linked-item-about-the-talks">January 13, 2026 4:29 PM</a></div>
+    </main></body></html>"""
+    links = article_links(html, "http://127.0.0.1/")
+    assert links == [
+        ("http://127.0.0.1/world/2026/01/15/talks-resume", "Talks resume in Brussels today"),
+        ("http://127.0.0.1/world/2026/01/14/storm-hits-coast", "Storm hits the coast hard"),
+        ("http://127.0.0.1/link/2026/01/13/a-linked-item-about-the-talks", "January 13, 2026 4:29 PM"),
+    ]
+    assert _headline("January 13, 2026 4:29 PM") == ""  # a permalink's dateline: the page's title is used
+    assert _headline("2026-01-13") == ""
+    assert _headline("March madness ends in a draw for the home team") != ""
+
+
+@pytest.mark.skipif(not NNW.is_dir(), reason="../shared/corpus/feeds/netnewswire-rsparser is absent")
+def test_real_front_page_links() -> None:
+    links = dict(article_links((NNW / "coco.html").read_bytes(), "https://www.theatlantic.com/"))
+    assert len(links) >= 10
+    assert all(url.split("/")[2].endswith("theatlantic.com") for url in links)
+    making = "https://www.theatlantic.com/magazine/archive/2017/12/the-making-of-an-american-nazi/544119/"
+    assert links[making] == "The Making of an American Nazi"
+    assert not any("/tag/" in url or "/author/" in url for url in links)

@@ -40,13 +40,20 @@ _BOILERPLATE_NAMES = re.compile(
 _UTILITY_PATH = re.compile(
     r"/(tags?|category|categories|topics?|section|sections|authors?|people|profile|login|log-in|signin|"
     r"sign-in|signup|sign-up|register|subscribe|subscription|account|search|about|about-us|contact|"
-    r"privacy|terms|cookies?|newsletters?|feeds?|rss|page|archive|archives|help|faq|jobs|careers|"
+    r"privacy|terms|cookies?|newsletters?|feeds?|rss|page|help|faq|jobs|careers|"
     r"advertise|impressum)(/|$|\.)",
     re.IGNORECASE,
 )
 _NOT_A_PAGE = re.compile(r"\.(jpe?g|png|gif|webp|svg|pdf|xml|rss|zip|mp3|mp4|css|js)$", re.IGNORECASE)
 _DATE_PATH = re.compile(r"/(19|20)\d\d[/-](0?[1-9]|1[0-2])([/-](0?[1-9]|[12]\d|3[01]))?(/|$|-)|/(19|20)\d{6}")
 _ID_PATH = re.compile(r"(^|[/_.-])\d{5,}($|[/_.-])")
+# Anchor text that is only a date or time ("March 6, 2016 1:46 PM", "2016-03-06"): a permalink, not a title.
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_NUMERIC_DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
+_DATELINE = re.compile(
+    rf"^\W*({_NUMERIC_DATE}|{_MONTH} \d{{1,2}},? \d{{4}}|\d{{1,2}}\.? {_MONTH} \d{{4}})", re.IGNORECASE
+)
+_HEADLINE_CLASS = re.compile(r"(^|[\s_-])(title|headline|hed)($|[\s_-])", re.IGNORECASE)
 _SLUG = re.compile(r"^[\w%]+(-[\w%]+){2,}(\.s?html?)?$", re.UNICODE)
 
 
@@ -75,7 +82,7 @@ def article_links(html: bytes | str, base_url: str, selector: str | None = None)
         if not is_http_url(url):
             continue
         text = _anchor_text(anchor)
-        if not selector and not _looks_like_article(url, text, page_host):
+        if not selector and (_inline(anchor) or not _looks_like_article(url, text, page_host)):
             continue
         if not selector and url.rstrip("/") == base_url.rstrip("/"):
             continue
@@ -98,6 +105,17 @@ def _selected_anchors(root: lxml.html.HtmlElement, selector: str) -> list[lxml.h
     return anchors
 
 
+def _inline(anchor: lxml.html.HtmlElement) -> bool:
+    """A link inside running text (a paragraph saying "as she wrote in 2012"), not a headline."""
+    parent = anchor.getparent()
+    while parent is not None and parent.tag in ("em", "strong", "b", "i", "span"):
+        parent = parent.getparent()
+    if parent is None or parent.tag not in ("p", "blockquote", "dd"):
+        return False
+    own = len(" ".join(anchor.text_content().split()))
+    return len(" ".join(parent.text_content().split())) > 2 * own + 20
+
+
 def _in_boilerplate(element: lxml.html.HtmlElement) -> bool:
     node: lxml.html.HtmlElement | None = element
     while node is not None:
@@ -111,6 +129,17 @@ def _in_boilerplate(element: lxml.html.HtmlElement) -> bool:
 
 
 def _anchor_text(anchor: lxml.html.HtmlElement) -> str:
+    """The headline inside the link when it marks one (a heading, a *title*/*headline* class), so photo
+    credits and teasers wrapped in the same link stay out; else the link's whole text."""
+    for node in anchor.iterdescendants():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6") or _HEADLINE_CLASS.search(
+            node.get("class") or ""
+        ):
+            text = " ".join(node.text_content().split())
+            if text:
+                return text
     text = " ".join(anchor.text_content().split())
     if not text:
         text = " ".join((anchor.get("title") or anchor.get("aria-label") or "").split())
@@ -147,6 +176,11 @@ def _looks_like_article(url: str, text: str, site: str) -> bool:
     return words >= 6 and path.count("/") >= 2 and len(last) >= 12
 
 
+def _headline(text: str) -> str:
+    """The anchor text as a title; empty for a bare dateline, so the article page's own title is used."""
+    return "" if len(text.split()) <= 7 and _DATELINE.match(text) else text
+
+
 def _without_fragment(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
@@ -167,5 +201,5 @@ async def read(client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec)
         result.body, result.url, selector if isinstance(selector, str) and selector.strip() else None
     )
     limit = spec.option_int("max_items", DEFAULT_MAX_ITEMS)
-    entries = [FeedEntry(url=url, title=text, guid=None) for url, text in links[:limit]]
+    entries = [FeedEntry(url=url, title=_headline(text), guid=None) for url, text in links[:limit]]
     return SourceListing(entries, etag=result.etag, last_modified=result.last_modified)
