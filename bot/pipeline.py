@@ -176,7 +176,10 @@ class Refresher:
                 try:
                     page = await fetch(self.client, entry.url, self.policy, accept=PAGE_ACCEPT)
                     extracted = await asyncio.wait_for(
-                        asyncio.to_thread(extract_page, page.body, url=page.url), self.extract_budget
+                        asyncio.to_thread(
+                            extract_page, page.body, url=page.url, content_type=page.content_type
+                        ),
+                        self.extract_budget,
                     )
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)

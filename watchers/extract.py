@@ -17,6 +17,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
+from watchers.page_charset import decode_page
 from watchers.urls import is_http_url
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,11 @@ class PageText:
     canonical_url: str | None = None
 
 
-def extract_page(html: bytes | str, *, url: str) -> PageText:
-    """Extract ``html`` fetched from ``url``; never raises for bad markup (returns empty text instead)."""
+def extract_page(html: bytes | str, *, url: str, content_type: str = "") -> PageText:
+    """Extract ``html`` fetched from ``url`` (bytes are decoded by ``decode_page`` with the response's
+    ``content_type``); never raises for bad markup (returns empty text instead)."""
     if isinstance(html, bytes):
-        html = html[:MAX_PAGE_BYTES].decode("utf-8", errors="replace")
+        html = decode_page(html[:MAX_PAGE_BYTES], content_type)
     else:
         html = html[:MAX_PAGE_BYTES]
     try:

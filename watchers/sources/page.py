@@ -27,6 +27,7 @@ from cssselect import SelectorError
 from watchers.entries import FeedEntry
 from watchers.errors import ParseError
 from watchers.fetch import FetchPolicy, fetch
+from watchers.page_charset import decode_page
 from watchers.sources.base import HTML_ACCEPT, SourceListing, SourceSpec
 from watchers.urls import is_http_url
 
@@ -197,8 +198,11 @@ async def read(client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec)
     if mime and "html" not in mime:
         raise ParseError(f"not a page: got {mime}")
     selector = spec.options.get("selector")
+    html = decode_page(result.body, result.content_type)
+    if html.lstrip().startswith("<?xml"):  # lxml refuses text with an encoding declaration
+        html = html.split("?>", 1)[-1]
     links = article_links(
-        result.body, result.url, selector if isinstance(selector, str) and selector.strip() else None
+        html, result.url, selector if isinstance(selector, str) and selector.strip() else None
     )
     limit = spec.option_int("max_items", DEFAULT_MAX_ITEMS)
     entries = [FeedEntry(url=url, title=_headline(text), guid=None) for url, text in links[:limit]]
