@@ -159,7 +159,10 @@ def import_opml(
     with store.session() as session:
         for feed in feeds:
             try:
-                item = validated(_free_name(session, feed.title, feed.url), feed.url, feed.kind, every, {})
+                options = _settings_options(feed.options)
+                item = validated(
+                    _free_name(session, feed.title, feed.url), feed.url, feed.kind, every, options
+                )
             except ConfigError as exc:
                 report.problems.append(f"{feed.title!r}: {exc}")
                 continue
@@ -183,8 +186,16 @@ def export_opml(store: Store) -> bytes:
             .where(col(Source.origin) != REMOVED_ORIGIN)
             .order_by(col(Source.name), col(Source.id))
         ).all()
-        feeds = [OpmlFeed(title=r.name, url=r.url, kind=r.kind) for r in rows]
+        feeds = [OpmlFeed(title=r.name, url=r.url, kind=r.kind, options=dict(r.options or {})) for r in rows]
     return render_opml(feeds)
+
+
+def _settings_options(stored: dict[str, Any]) -> dict[str, Any]:
+    """Stored reader options (``SourceSettings.reader_options``) back as settings keys, for validation."""
+    options = dict(stored)
+    if "timespan_seconds" in options:
+        options["timespan"] = options.pop("timespan_seconds")
+    return options
 
 
 def _free_name(session: Session, name: str, url: str) -> str:

@@ -3,14 +3,17 @@
 Import reads every ``<outline>`` with an ``xmlUrl`` at any depth (folders are flattened; a folder's name
 is not a source), title from ``title`` then ``text`` then the URL's host. Parsing goes through defusedxml,
 so an OPML file cannot expand entities. Export writes OPML 2.0 with ``type="rss"`` for feeds and, for our
-other kinds, ``newswatchKind`` so a round trip keeps them (other readers ignore unknown attributes).
+other kinds, ``newswatchKind`` (and ``newswatchOptions``, the per-kind options as JSON) so a round trip
+keeps them; other readers ignore unknown attributes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 from xml.etree.ElementTree import ParseError as XMLSyntaxError
@@ -22,6 +25,7 @@ from watchers.errors import ParseError
 from watchers.urls import is_http_url
 
 KIND_ATTRIBUTE = "newswatchKind"
+OPTIONS_ATTRIBUTE = "newswatchOptions"  # the per-kind options as JSON (selector, max_items, …)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class OpmlFeed:
     url: str
     html_url: str = ""
     kind: str = "rss"
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_opml(data: bytes) -> tuple[list[OpmlFeed], list[str]]:
@@ -58,6 +63,13 @@ def parse_opml(data: bytes) -> tuple[list[OpmlFeed], list[str]]:
             continue
         if url in seen:
             continue
+        try:
+            options = json.loads(outline.get(OPTIONS_ATTRIBUTE) or "{}")
+        except json.JSONDecodeError:
+            options = None
+        if not isinstance(options, dict):
+            problems.append(f"{name or url!r}: {OPTIONS_ATTRIBUTE} is not a JSON object")
+            continue
         seen.add(url)
         feeds.append(
             OpmlFeed(
@@ -65,6 +77,7 @@ def parse_opml(data: bytes) -> tuple[list[OpmlFeed], list[str]]:
                 url=url,
                 html_url=(outline.get("htmlUrl") or "").strip(),
                 kind=(outline.get(KIND_ATTRIBUTE) or "rss").strip().lower(),
+                options=options,
             )
         )
     return feeds, problems
@@ -85,6 +98,8 @@ def render_opml(
             attributes["htmlUrl"] = feed.html_url
         if feed.kind != "rss":
             attributes[KIND_ATTRIBUTE] = feed.kind
+        if feed.options:
+            attributes[OPTIONS_ATTRIBUTE] = json.dumps(feed.options, sort_keys=True)
         SubElement(body, "outline", attributes)
     document: bytes = tostring(opml, encoding="utf-8", xml_declaration=False)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + document + b"\n"

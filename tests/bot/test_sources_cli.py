@@ -114,19 +114,23 @@ def test_add_page_kind_and_the_errors(config: Path, news_site: LocalSite) -> Non
 def test_opml_round_trip(config: Path, tmp_path: Path, news_site: LocalSite) -> None:
     opml = tmp_path / "in.opml"
     opml.write_text(
-        f"""<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+        """<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
         <outline text="News folder">
           <outline text="Courier" type="rss" xmlUrl="https://courier.example/feed.xml" htmlUrl="https://courier.example/"/>
-          <outline title="Front" text="ignored" xmlUrl="https://courier.example/world/" newswatchKind="page"/>
+          <outline title="Front" text="ignored" xmlUrl="https://courier.example/world/" newswatchKind="page"
+            newswatchOptions='{"selector": "main h2 a", "max_items": 20}'/>
+          <outline text="Bad options" xmlUrl="https://courier.example/x.xml"
+            newswatchOptions='{"selector": "a[["}'/>
         </outline>
         <outline text="Broken" xmlUrl="ftp://courier.example/x"/>
-        <outline text="Configured again" xmlUrl="{news_site.url}/configured.xml"/>
-        </body></opml>""",
+        <outline text="Configured again" xmlUrl="BASE/configured.xml"/>
+        </body></opml>""".replace("BASE", news_site.url),
         encoding="utf-8",
     )
     imported = run(config, "sources", "import", str(opml), "--every", "30m")
     assert imported.exit_code == 0, imported.output
-    assert "imported 2 sources; 1 already watched; 1 skipped" in " ".join(imported.stdout.split())
+    assert "imported 2 sources; 1 already watched; 2 skipped" in " ".join(imported.stdout.split())
+    assert "is not a CSS selector" in imported.output
     assert "'ftp://courier.example/x' is not an http(s) URL" in imported.output
     rows = listed(config)
     assert (rows["Front"]["kind"], rows["Front"]["every"]) == ("page", "30m")
@@ -136,10 +140,10 @@ def test_opml_round_trip(config: Path, tmp_path: Path, news_site: LocalSite) -> 
     assert exported.exit_code == 0, exported.output
     feeds, problems = parse_opml(out.read_bytes())
     assert problems == []
-    assert sorted((f.title, f.url, f.kind) for f in feeds) == [
-        ("Configured", news_site.url + "/configured.xml", "rss"),
-        ("Courier", "https://courier.example/feed.xml", "rss"),
-        ("Front", "https://courier.example/world/", "page"),
+    assert sorted((f.title, f.url, f.kind, f.options) for f in feeds) == [
+        ("Configured", news_site.url + "/configured.xml", "rss", {}),
+        ("Courier", "https://courier.example/feed.xml", "rss", {}),
+        ("Front", "https://courier.example/world/", "page", {"max_items": 20, "selector": "main h2 a"}),
     ]
     stdout = run(config, "sources", "export")
     assert (
