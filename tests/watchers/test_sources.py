@@ -359,3 +359,11 @@ def test_real_front_page_links() -> None:
     making = "https://www.theatlantic.com/magazine/archive/2017/12/the-making-of-an-american-nazi/544119/"
     assert links[making] == "The Making of an American Nazi"
     assert not any("/tag/" in url or "/author/" in url for url in links)
+
+
+async def test_search_rate_limited_everywhere_keeps_the_longest_retry_after(news_site: LocalSite) -> None:
+    news_site.set("/busy", Route("text/plain", b"slow down", status=429, headers={"Retry-After": "120"}))
+    with pytest.raises(FetchError, match="every topic's search failed; first: HTTP 429") as info:
+        await read(SourceSpec("search", news_site.url + "/busy?q={query}", queries=("a", "b")))
+    assert info.value.retry_after == 120
+    assert info.value.status == 429

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import httpx
 
 from watchers.entries import FeedEntry
+from watchers.errors import FetchError, ParseError, SourceError
 from watchers.fetch import FetchPolicy
 
 FEED_ACCEPT = (
@@ -64,3 +65,15 @@ class SourceReader(Protocol):
     async def __call__(
         self, client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec
     ) -> SourceListing: ...
+
+
+def every_query_failed(errors: list[SourceError], what: str) -> SourceError:
+    """One error for a poll whose every per-topic request failed: the first reason, and the longest
+    ``Retry-After`` any of them asked for, so the source's backoff honours it."""
+    first = errors[0]
+    message = f"every topic's {what} failed; first: {first}"
+    waits = [e.retry_after for e in errors if isinstance(e, FetchError) and e.retry_after]
+    if isinstance(first, FetchError) or waits:
+        status = first.status if isinstance(first, FetchError) else None
+        return FetchError(message, status=status, retry_after=max(waits) if waits else None)
+    return ParseError(message)

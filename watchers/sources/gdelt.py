@@ -21,7 +21,7 @@ import httpx
 from watchers.entries import FeedEntry
 from watchers.errors import ParseError, SourceError
 from watchers.fetch import FetchPolicy, fetch
-from watchers.sources.base import JSON_ACCEPT, SourceListing, SourceSpec
+from watchers.sources.base import JSON_ACCEPT, SourceListing, SourceSpec, every_query_failed
 from watchers.timestamps import parse_gdelt_datetime
 from watchers.urls import is_http_url
 
@@ -117,5 +117,5 @@ async def read(client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec)
         for entry in found[:limit]:
             entries.setdefault(entry.url, entry)
     if queries and len(errors) == len(queries):
-        raise type(errors[0])(f"every topic's GDELT query failed; first: {errors[0]}")
+        raise every_query_failed(errors, "GDELT query")
     return SourceListing(list(entries.values()))

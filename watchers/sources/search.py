@@ -17,7 +17,7 @@ from watchers.entries import FeedEntry
 from watchers.errors import SourceError
 from watchers.feeds import parse_feed
 from watchers.fetch import FetchPolicy, fetch
-from watchers.sources.base import FEED_ACCEPT, SourceListing, SourceSpec
+from watchers.sources.base import FEED_ACCEPT, SourceListing, SourceSpec, every_query_failed
 
 log = logging.getLogger(__name__)
 
@@ -48,5 +48,5 @@ async def read(client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec)
         for entry in found[:limit]:
             entries.setdefault(entry.url, entry)
     if queries and len(errors) == len(queries):
-        raise type(errors[0])(f"every topic's search failed; first: {errors[0]}")
+        raise every_query_failed(errors, "search")
     return SourceListing(list(entries.values()))
