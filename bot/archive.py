@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -87,6 +88,18 @@ def known_urls(store: Store, urls: list[str], guids: list[str], source_id: int) 
     return seen_urls, seen_guids
 
 
+def _same_page_elsewhere(session: Session, data: ArticleData) -> bool:
+    """The same extracted page text stored under another URL of the same host (``?id=`` vs slug links,
+    print views): one article. Syndicated copies on other hosts stay separate articles of one story."""
+    if data.text_origin != "page" or not data.content_hash:
+        return False
+    host = urlsplit(data.url).hostname
+    same_text = select(Article.url).where(
+        col(Article.content_hash) == data.content_hash, col(Article.text_origin) == "page"
+    )
+    return any(urlsplit(url).hostname == host for url in session.exec(same_text.limit(50)).all())
+
+
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -137,7 +150,7 @@ def _store(
 ) -> StoredArticle | None:
     when = article_time(data, now)
     with store.session() as session:
-        if known_home(session, data, source_id):
+        if known_home(session, data, source_id) or _same_page_elsewhere(session, data):
             return None
         copy = same_article(session, data, when, grouping.window)
         if copy is not None:

@@ -2,7 +2,9 @@
 
 The TOML is the source of truth for the rows it names (``origin = "config"``): a start updates them, and a
 config row that is no longer in the file is paused/disabled rather than deleted, so its history stays.
-Rows created in chat (``origin = "chat"``) are never touched by a config sync.
+Rows created in chat or with ``newswatch sources add`` (``origin = "chat"``) are never touched by a config
+sync; a row removed there (``origin = "removed"``, kept for its articles) becomes the config's again when
+the config names its URL.
 """
 
 from __future__ import annotations
@@ -48,8 +50,11 @@ def _sync_sources(session: Session, settings: Settings) -> dict[str, Source]:
         row = existing.get(item.url) or Source(url=item.url, name=item.name)
         row.name = item.name
         row.kind = item.kind
+        row.options = item.reader_options()
         row.every_seconds = int(item.every.total_seconds())
         row.backfill_seconds = int(item.backfill.total_seconds())
+        if row.origin == "removed":  # removed from the CLI/chat, now named in the config: the config's again
+            row.origin = "config"
         if row.origin == "config":
             row.paused = False
         session.add(row)

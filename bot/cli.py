@@ -14,9 +14,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -25,7 +27,7 @@ from rich.table import Table
 from bot import logs, queries
 from bot.app import Newswatch
 from bot.catalog import sync_config
-from bot.durations import parse_duration
+from bot.durations import format_duration, parse_duration
 from bot.models import utcnow
 from bot.settings import Settings, config_path, load_settings
 from bot.store import Store, current_revision, head_revision
@@ -41,8 +43,10 @@ app = typer.Typer(
 )
 topic_app = typer.Typer(help="Work with topic queries.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+sources_app = typer.Typer(help="Sources with their health; add, remove, import and export them.")
 app.add_typer(topic_app, name="topic")
 app.add_typer(db_app, name="db")
+app.add_typer(sources_app, name="sources")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line, for scripts
@@ -314,20 +318,23 @@ def story(
         out.print(f"  {article.source} · {article.published or 'undated'} · {article.url}", markup=False)
 
 
-@app.command("sources")
-def sources(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
+@sources_app.callback(invoke_without_command=True)
+def sources(ctx: typer.Context, json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
     """Every source with its health: last success, consecutive failures, last error."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows = _listing(config, queries.sources)
     if json_out:
         _print_json([asdict(r) for r in rows])
         return
     table = Table(title="sources")
-    for column in ("name", "url", "every", "last success", "failures", "last error"):
+    for column in ("name", "kind", "url", "every", "last success", "failures", "last error"):
         table.add_column(column)
     for r in rows:
         state = " (paused)" if r.paused else ""
         table.add_row(
             r.name + state,
+            r.kind,
             r.url,
             r.every,
             (r.last_success or "never")[:19],
@@ -335,6 +342,150 @@ def sources(json_out: JsonOpt = False, config: ConfigOpt = None) -> None:
             r.last_error or "",
         )
     out.print(table)
+
+
+@sources_app.command("add")
+def sources_add(
+    url: Annotated[str, typer.Argument(help="a feed, or a site's home page whose feeds are discovered")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="shown in alerts (default: the feed's title)")
+    ] = None,
+    every: Annotated[
+        str | None, typer.Option("--every", help="poll interval, e.g. 15m (default 10m)")
+    ] = None,
+    kind: Annotated[
+        str | None,
+        typer.Option("--kind", help="rss, page, sitemap, search or gdelt (default: discover a feed)"),
+    ] = None,
+    selector: Annotated[
+        str | None, typer.Option("--selector", help="page: CSS selector of article links")
+    ] = None,
+    json_out: JsonOpt = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Watch a new source; given a home page, find the feed it announces."""
+    from bot.app import fetch_policy
+    from bot.source_admin import add_source
+
+    with handled():
+        settings = settings_for(config)
+        interval = _interval(every)
+        store = open_store(settings)
+        sync_config(store, settings)  # the config's sources count as watched already
+
+        async def go() -> Any:
+            async with httpx.AsyncClient(
+                timeout=settings.network.timeout.total_seconds(), trust_env=False
+            ) as client:
+                return await add_source(
+                    store,
+                    client,
+                    fetch_policy(settings),
+                    url,
+                    name=name,
+                    every=interval,
+                    kind=kind,
+                    options={"selector": selector} if selector else None,
+                )
+
+        try:
+            added = _run(go)
+        finally:
+            store.close()
+    if json_out:
+        _print_json(
+            {
+                "id": added.id,
+                "name": added.name,
+                "url": added.url,
+                "kind": added.kind,
+                "every": int(added.every.total_seconds()),
+                "discovered": [asdict(d) for d in added.discovered],
+            }
+        )
+        return
+    if len(added.discovered) > 1:
+        out.print(f"{url} announces {len(added.discovered)} feeds:", markup=False)
+        for feed in added.discovered:
+            out.print(f"  {feed.format}: {feed.title or '(untitled)'} {feed.url}", markup=False)
+    out.print(
+        f"added {added.name!r} ({added.kind}) {added.url}, polled every {format_duration(added.every)}",
+        markup=False,
+    )
+
+
+@sources_app.command("remove")
+def sources_remove(
+    which: Annotated[str, typer.Argument(help="the source's name or URL")], config: ConfigOpt = None
+) -> None:
+    """Stop watching a source added with 'sources add' or imported (config sources change in the file)."""
+    from bot.source_admin import remove_source
+
+    message = _listing(config, lambda store: _synced(store, config, remove_source, which))
+    out.print(message, markup=False)
+
+
+@sources_app.command("import")
+def sources_import(
+    file: Annotated[Path, typer.Argument(help="an OPML subscription list", exists=False)],
+    every: Annotated[
+        str | None, typer.Option("--every", help="poll interval for every imported feed")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Add every feed of an OPML file that is not watched yet."""
+    from bot.source_admin import import_opml
+
+    with handled():
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+        interval = _interval(every)
+    report = _listing(config, lambda store: _synced(store, config, import_opml, data, every=interval))
+    for problem in report.problems:
+        err.print(f"skipped {problem}", markup=False)
+    out.print(
+        f"imported {len(report.added)} sources; {len(report.already)} already watched; "
+        f"{len(report.problems)} skipped",
+        markup=False,
+    )
+
+
+@sources_app.command("export")
+def sources_export(
+    file: Annotated[Path | None, typer.Argument(help="write here (default: standard output)")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write every watched source as OPML 2.0."""
+    from bot.source_admin import export_opml
+
+    data = _listing(config, lambda store: _synced(store, config, export_opml))
+    if file is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    with handled():
+        try:
+            file.write_bytes(data)
+        except OSError as exc:
+            raise ConfigError(f"cannot write {file}: {exc.strerror}") from None
+    err.print(f"wrote {file}", markup=False)
+
+
+def _synced(store: Store, config: Path | None, action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``action(store, ...)`` after syncing the config, so its sources are known to the database."""
+    sync_config(store, settings_for(config))
+    return action(store, *args, **kwargs)
+
+
+def _interval(every: str | None) -> timedelta | None:
+    if every is None:
+        return None
+    try:
+        return parse_duration(every)
+    except ValueError as exc:
+        raise ConfigError(f"--every: {exc}") from None
 
 
 @app.command("topics")

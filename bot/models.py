@@ -51,6 +51,10 @@ class Source(SQLModel, table=True):
     name: str = Field(index=True)
     url: str = Field(sa_column=Column(Text, unique=True, nullable=False))
     kind: str = "rss"
+    # Per-kind reader options (selector, max_items, max_sitemaps, timespan_seconds); see watchers.sources.
+    options: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     every_seconds: int = 600
     backfill_seconds: int = 86400
     origin: str = "config"  # "config" (from the TOML) or "chat" (added by an admin)

@@ -1,7 +1,8 @@
 """One refresh of one source, in the order Miniflux taught us (one early return per stage):
 
-1. fetch with the saved ETag / Last-Modified; a 304 ends the refresh as a success;
-2. parse the feed; a parse error is recorded on the source's health;
+1. read the source with its kind's reader (``watchers.sources``: rss, page, sitemap, search, gdelt), which
+   fetches with the saved ETag / Last-Modified where it can; a 304 ends the refresh as a success;
+2. a fetch or parse error is recorded on the source's health;
 3. canonicalise entry URLs and drop what is stored already (URL or the source's guid);
 4. on the source's first poll, entries older than its backfill window (or undated) are stored silently;
 5. for each new entry: fetch and extract the page (falling back to the feed's own text), match topics,
@@ -27,30 +28,23 @@ from bot.models import Source, SourceEvent, Topic, utcnow
 from bot.poll_interval import next_interval, publisher_hint
 from bot.store import Store
 from bot.story_index import Grouping
-from watchers import charsets
 from watchers.entries import Article, FeedEntry
 from watchers.errors import FetchError, QuerySyntaxError, SourceError
 from watchers.extract import extract_page, html_to_text
-from watchers.feeds import parse_feed
-from watchers.fetch import FetchPolicy, FetchResult, fetch
+from watchers.fetch import FetchPolicy, fetch
 from watchers.match import Query, compile_query
 from watchers.politeness import HostGate, RobotsCache
+from watchers.sources import SourceListing, SourceSpec, read_source
 from watchers.summarise import ExtractiveSummariser, Summariser
-from watchers.urls import canonical_url, is_http_url
+from watchers.urls import canonical_url, is_http_url, title_from_url
 
 log = logging.getLogger(__name__)
 
-FEED_ACCEPT = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/xml;q=0.9",
-    "*/*;q=0.5",
-)
 PAGE_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
 MAX_BACKOFF = timedelta(hours=6)
 PAUSE_AFTER_FAILURES = 20
 MIN_PAGE_TEXT = 200
+EXTRACT_BUDGET_SECONDS = 10.0  # per page; past it the feed's own text stands in
 _UNDATED = datetime.min.replace(tzinfo=UTC)  # sort key for entries without a date (they go last)
 
 
@@ -102,6 +96,7 @@ class Refresher:
         pause_after_failures: int = PAUSE_AFTER_FAILURES,
         adaptive: bool = False,
         max_interval: timedelta = MAX_BACKOFF,
+        extract_budget: float = EXTRACT_BUDGET_SECONDS,
     ) -> None:
         self.store = store
         self.client = client
@@ -111,6 +106,7 @@ class Refresher:
         self.grouping = grouping or Grouping()
         self.extractive = ExtractiveSummariser(summary_chars)
         self.summariser: Summariser = summariser or self.extractive
+        self.extract_budget = extract_budget
         self._pages = asyncio.Semaphore(page_concurrency)
         self.gate = gate
         self.robots = robots
@@ -123,25 +119,22 @@ class Refresher:
     ) -> RefreshOutcome:
         now = now or utcnow()
         assert source.id is not None
+        spec = SourceSpec(
+            kind=source.kind,
+            url=source.url,
+            options=source.options or {},
+            queries=tuple(t.query.source for t in topics),
+            etag=source.etag,
+            last_modified=source.last_modified,
+        )
         try:
-            result = await fetch(
-                self.client,
-                source.url,
-                self.policy,
-                etag=source.etag,
-                last_modified=source.last_modified,
-                accept=FEED_ACCEPT,
-                gate=self.gate,
-            )
-        except FetchError as exc:
-            return self._failed(source, exc, now)
-        if result.not_modified:
-            self._succeeded(source, now, result, entries=[], new=0)
-            return RefreshOutcome(source.id, source.name, "not_modified")
-        try:
-            entries = parse_feed(result.body, url=result.url, content_type=result.content_type)
+            listing = await read_source(self.client, self.policy, spec, gate=self.gate)
         except SourceError as exc:
             return self._failed(source, exc, now)
+        if listing.not_modified:
+            self._succeeded(source, now, listing, entries=[], new=0)
+            return RefreshOutcome(source.id, source.name, "not_modified")
+        entries = listing.entries
         fresh = self._unseen(source, entries)
         first_poll = source.first_polled_at is None
         cutoff = now - timedelta(seconds=source.backfill_seconds)
@@ -167,7 +160,7 @@ class Refresher:
             if stored is not None:
                 new += 1
                 alerts += stored.deliveries
-        self._succeeded(source, now, result, entries=entries, new=new)
+        self._succeeded(source, now, listing, entries=entries, new=new)
         log.info(
             "source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts
         )
@@ -213,15 +206,24 @@ class Refresher:
                         gate=self.gate,
                         robots=self.robots,
                     )
-                    html = charsets.decode(page.body, page.content_type).text
-                    extracted = await asyncio.to_thread(extract_page, html, url=page.url)
+                    extracted = await asyncio.wait_for(
+                        asyncio.to_thread(
+                            extract_page, page.body, url=page.url, content_type=page.content_type
+                        ),
+                        self.extract_budget,
+                    )
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)
+                except TimeoutError:
+                    # The thread cannot be stopped and finishes in the background; the poll goes on now.
+                    log.warning(
+                        "page_fallback url=%s reason=extraction over %.0fs", entry.url, self.extract_budget
+                    )
                 else:
                     if len(extracted.text) >= min(MIN_PAGE_TEXT, max(len(feed_text), 1)):
                         return Article(
                             url=self._identity(entry.url, extracted.canonical_url),
-                            title=title or extracted.title or "",
+                            title=title or extracted.title or title_from_url(entry.url),
                             text=extracted.text,
                             guid=entry.guid,
                             published=entry.published or extracted.published,
@@ -232,7 +234,7 @@ class Refresher:
                         )
         return Article(
             url=entry.url,
-            title=title,
+            title=title or title_from_url(entry.url),
             text=feed_text,
             guid=entry.guid,
             published=entry.published,
@@ -273,9 +275,9 @@ class Refresher:
         return out
 
     def _succeeded(
-        self, source: Source, now: datetime, result: FetchResult, *, entries: list[FeedEntry], new: int
+        self, source: Source, now: datetime, listing: SourceListing, *, entries: list[FeedEntry], new: int
     ) -> None:
-        etag, last_modified = result.etag, result.last_modified
+        etag, last_modified = listing.etag, listing.last_modified
         with self.store.session() as session:
             row = session.get(Source, source.id)
             if row is None or row.id is None:
@@ -291,11 +293,11 @@ class Refresher:
             row.last_error = None
             if new:
                 row.last_new_entry_at = now
-            row.next_poll_at = now + _jittered(self._interval(row, now, result, entries))
+            row.next_poll_at = now + _jittered(self._interval(row, now, listing, entries))
             session.add(row)
 
     def _interval(
-        self, row: Source, now: datetime, result: FetchResult, entries: list[FeedEntry]
+        self, row: Source, now: datetime, listing: SourceListing, entries: list[FeedEntry]
     ) -> timedelta:
         """The configured interval, or the adaptive one (``bot.poll_interval``) when that is on."""
         every = timedelta(seconds=row.every_seconds)
@@ -310,8 +312,10 @@ class Refresher:
             now=now,
             published=[e.published for e in entries],
             previous=previous if previous and previous > timedelta(0) else None,
-            not_modified=result.not_modified,
-            hint=publisher_hint(result.body, result.headers),
+            not_modified=listing.not_modified,
+            hint=publisher_hint(listing.response.body, listing.response.headers)
+            if listing.response
+            else None,
         )
 
     def _failed(self, source: Source, exc: SourceError, now: datetime) -> RefreshOutcome:

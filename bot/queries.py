@@ -163,7 +163,9 @@ def sources(store: Store) -> list[SourceHealth]:
                 next_poll=_iso(s.next_poll_at),
                 articles=counts.get(s.id or 0, 0),
             )
-            for s in session.exec(select(Source).order_by(Source.name, col(Source.id))).all()
+            for s in session.exec(
+                select(Source).where(col(Source.origin) != "removed").order_by(Source.name, col(Source.id))
+            ).all()
         ]
 
 

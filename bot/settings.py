@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from cssselect import GenericTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.durations import parse_duration
@@ -110,12 +111,22 @@ SourceKind = Literal["rss", "page", "sitemap", "search", "gdelt"]
 
 class SourceSettings(_Model):
     name: str = Field(description="shown in alerts as the outlet")
-    url: str = Field(description="feed (or page) URL, http or https")
-    kind: SourceKind = Field("rss", description="rss covers RSS 0.9x/1.0/2.0, Atom and JSON Feed")
+    url: str = Field(description="feed, page, sitemap or API URL (http or https); for search, a template")
+    kind: SourceKind = Field("rss", description="rss, page, sitemap, search or gdelt")
     every: Annotated[timedelta, Field(description="poll interval (minimum 1m)")] = timedelta(minutes=10)
     backfill: Annotated[
         timedelta, Field(description="on the first poll, older entries are stored without alerts")
     ] = timedelta(hours=24)
+    selector: str | None = Field(None, description="page: CSS selector of the article links")
+    max_items: int | None = Field(
+        None, ge=1, le=1000, description="most entries read per poll (per topic for search and gdelt)"
+    )
+    max_sitemaps: int | None = Field(
+        None, ge=1, le=50, description="sitemap: child sitemaps of an index followed, newest first"
+    )
+    timespan: Annotated[
+        timedelta | None, Field(description="gdelt: how far back each query looks (at least 15m)")
+    ] = None
 
     @field_validator("url")
     @classmethod
@@ -129,6 +140,11 @@ class SourceSettings(_Model):
     def _durations(cls, value: Any) -> timedelta:
         return _duration(value)
 
+    @field_validator("timespan", mode="before")
+    @classmethod
+    def _timespan(cls, value: Any) -> timedelta | None:
+        return None if value is None else _duration(value)
+
     @field_validator("every")
     @classmethod
     def _minimum(cls, value: timedelta) -> timedelta:
@@ -136,12 +152,43 @@ class SourceSettings(_Model):
             raise ValueError("must be at least 1m")
         return value
 
-    @field_validator("kind")
+    @field_validator("selector")
     @classmethod
-    def _implemented(cls, value: str) -> str:
-        if value != "rss":
-            raise ValueError(f"kind {value!r} is not available in this version; use 'rss'")
+    def _selector(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            GenericTranslator().css_to_xpath(value)
+        except SelectorError as exc:
+            raise ValueError(f"{value!r} is not a CSS selector: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> SourceSettings:
+        template = "{query}" in self.url
+        if self.kind == "search" and not template:
+            raise ValueError("a search source's url needs {query}, filled from each topic's query")
+        if self.kind != "search" and template:
+            raise ValueError("only kind = 'search' fills {query} in the url")
+        for key, kinds in (("selector", ("page",)), ("max_sitemaps", ("sitemap",)), ("timespan", ("gdelt",))):
+            if getattr(self, key) is not None and self.kind not in kinds:
+                raise ValueError(f"{key} applies to kind = {kinds[0]!r} only")
+        if self.timespan is not None and self.timespan < timedelta(minutes=15):
+            raise ValueError("timespan must be at least 15m (GDELT updates every 15 minutes)")
+        return self
+
+    def reader_options(self) -> dict[str, Any]:
+        """The per-kind options stored with the source (only those set)."""
+        options: dict[str, Any] = {}
+        if self.selector:
+            options["selector"] = self.selector
+        if self.max_items is not None:
+            options["max_items"] = self.max_items
+        if self.max_sitemaps is not None:
+            options["max_sitemaps"] = self.max_sitemaps
+        if self.timespan is not None:
+            options["timespan_seconds"] = int(self.timespan.total_seconds())
+        return options
 
 
 class TopicSettings(_Model):

@@ -181,9 +181,14 @@ async def test_pages_in_legacy_charsets_are_decoded_by_their_declarations(
     now = datetime.now(UTC)
     news_site.set("/feed.xml", Route(RSS, rss(news_site, [("Header", now), ("Meta", now)])))
     words = " ".join(["Выборы в городской совет прошли спокойно, сообщили наблюдатели."] * 12)
-    html = f"<html><head><title>t</title>{{meta}}</head><body><article><p>{words}</p></article></body></html>"
-    news_site.set("/news/0.html", Route("text/html; charset=koi8-r", html.format(meta="").encode("koi8-r")))
-    cp1251 = html.format(meta='<meta charset="windows-1251">').encode("cp1251")
+    # two different articles (one page text on a host is one article): each ends with its own sentence
+    html = (
+        f"<html><head><title>t</title>{{meta}}</head><body><article><p>{words}</p><p>{{own}}</p>"
+        "</article></body></html>"
+    )
+    koi8 = html.format(meta="", own="Явка составила сорок процентов.").encode("koi8-r")
+    news_site.set("/news/0.html", Route("text/html; charset=koi8-r", koi8))
+    cp1251 = html.format(meta='<meta charset="windows-1251">', own="Жалоб не поступало.").encode("cp1251")
     news_site.set("/news/1.html", Route("text/html", cp1251))
     app = await make_app(tmp_path, [("Site", news_site.url + "/feed.xml")])
     apps.append(app)

@@ -272,17 +272,62 @@ def test_every_of_exactly_one_minute_and_compound_durations(tmp_path: Path) -> N
     assert source.backfill == timedelta(minutes=90)
 
 
-def test_unavailable_source_kind(tmp_path: Path) -> None:
+def test_every_source_kind_with_its_options(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         """\
         [[sources]]
-        name = "A"
-        url = "https://example.org/a.xml"
+        name = "Front"
+        url = "https://example.org/world/"
+        kind = "page"
+        selector = "main h2 > a"
+        max_items = 20
+
+        [[sources]]
+        name = "Map"
+        url = "https://example.org/news-sitemap.xml"
+        kind = "sitemap"
+        max_sitemaps = 3
+
+        [[sources]]
+        name = "Search"
+        url = "https://news.example.org/rss/search?q={query}&hl=en"
+        kind = "search"
+
+        [[sources]]
+        name = "GDELT"
+        url = "https://api.gdeltproject.org/api/v2/doc/doc"
         kind = "gdelt"
+        timespan = "2h"
         """,
     )
-    assert "sources[0].kind: kind 'gdelt' is not available in this version" in config_error(path)
+    page, sitemap, search, gdelt = load_settings(path).sources
+    assert page.reader_options() == {"selector": "main h2 > a", "max_items": 20}
+    assert sitemap.reader_options() == {"max_sitemaps": 3}
+    assert search.reader_options() == {}
+    assert gdelt.reader_options() == {"timespan_seconds": 7200}
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ('kind = "search"', "sources[0]: a search source's url needs {query}"),
+        ('kind = "rss"\nselector = "a"', "sources[0]: selector applies to kind = 'page' only"),
+        ('kind = "page"\nselector = "a[["', "sources[0].selector: 'a[[' is not a CSS selector"),
+        ('kind = "gdelt"\ntimespan = "5m"', "sources[0]: timespan must be at least 15m"),
+        ('kind = "page"\nmax_items = 0', "sources[0].max_items: "),
+        ('kind = "carrier-pigeon"', "sources[0].kind: "),
+    ],
+)
+def test_source_kind_options_are_validated(tmp_path: Path, lines: str, message: str) -> None:
+    body = '[[sources]]\nname = "A"\nurl = "https://example.org/a"\n' + lines + "\n"
+    path = write(tmp_path, body)
+    assert message in config_error(path)
+
+
+def test_query_placeholder_outside_search_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[sources]]\nname = "A"\nurl = "https://example.org/?q={query}"\n')
+    assert "only kind = 'search' fills {query}" in config_error(path)
 
 
 def test_bad_topic_query(tmp_path: Path) -> None:

@@ -1,0 +1,93 @@
+"""The one interface every kind of source implements: a spec in, a listing of ``FeedEntry`` out.
+
+A reader does its own fetching through the shared client and policy (some kinds need several requests:
+a sitemap index, one search per topic), so the pipeline only says *what* to read and stores what is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from watchers.entries import FeedEntry
+from watchers.errors import FetchError, ParseError, SourceError
+from watchers.fetch import FetchPolicy, FetchResult
+from watchers.politeness import HostGate
+
+FEED_ACCEPT = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/xml;q=0.9",
+    "*/*;q=0.5",
+)
+HTML_ACCEPT = ("text/html", "application/xhtml+xml;q=0.9", "*/*;q=0.5")
+XML_ACCEPT = ("application/xml", "text/xml", "*/*;q=0.5")
+JSON_ACCEPT = ("application/json", "*/*;q=0.5")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What to read: the source's URL (a template for ``search``), its options and the topics' queries.
+
+    ``etag``/``last_modified`` are the validators saved from the previous poll; kinds that make one request
+    per poll (rss, page, sitemap) send them, kinds that make many (search, gdelt) cannot and ignore them.
+    """
+
+    kind: str
+    url: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    queries: tuple[str, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def option_int(self, key: str, default: int) -> int:
+        """An integer option, falling back to ``default`` when unset or not an integer."""
+        value = self.options.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+
+
+@dataclass(frozen=True)
+class SourceListing:
+    """The entries a source lists now; ``not_modified`` means a 304, so nothing was parsed.
+
+    ``response`` is the one listing response of single-request kinds: the pipeline reads the publisher's
+    polling hints (``<ttl>``, Cache-Control) from it for adaptive intervals.
+    """
+
+    entries: list[FeedEntry]
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    response: FetchResult | None = None
+
+
+class SourceReader(Protocol):
+    """``await read(client, policy, spec, gate=…)``: raises ``SourceError`` (a readable sentence) on failure.
+
+    Every request a reader makes goes through ``gate`` (per-host concurrency, spacing and Retry-After).
+    """
+
+    async def __call__(
+        self,
+        client: httpx.AsyncClient,
+        policy: FetchPolicy,
+        spec: SourceSpec,
+        *,
+        gate: HostGate | None = None,
+    ) -> SourceListing: ...
+
+
+def every_query_failed(errors: list[SourceError], what: str) -> SourceError:
+    """One error for a poll whose every per-topic request failed: the first reason, and the longest
+    ``Retry-After`` any of them asked for, so the source's backoff honours it."""
+    first = errors[0]
+    message = f"every topic's {what} failed; first: {first}"
+    waits = [e.retry_after for e in errors if isinstance(e, FetchError) and e.retry_after]
+    if isinstance(first, FetchError) or waits:
+        status = first.status if isinstance(first, FetchError) else None
+        return FetchError(message, status=status, retry_after=max(waits) if waits else None)
+    return ParseError(message)

@@ -1,0 +1,147 @@
+"""``sitemap``: news sitemaps and sitemap indexes, plain or gzip'd, parsed without entity expansion.
+
+A ``<urlset>`` lists pages: ``<loc>``, ``<lastmod>`` and, in a Google News sitemap, ``<news:news>`` with
+``<news:title>`` and ``<news:publication_date>`` (preferred over ``lastmod``). A ``<sitemapindex>`` lists
+child sitemaps: the newest ``max_sitemaps`` children (by their ``lastmod``; undated ones last, in document
+order) are fetched, and their URLs merged. Entries come out newest first, at most ``max_items``.
+
+defusedxml refuses DTD entities, so a billion-laughs sitemap is a ``ParseError``, not exhausted memory;
+a gzip body is inflated at most to the fetch size cap.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import ParseError as XMLSyntaxError
+
+import defusedxml
+import defusedxml.ElementTree
+import httpx
+
+from watchers.entries import FeedEntry
+from watchers.errors import ParseError, SourceError
+from watchers.fetch import FetchPolicy, fetch
+from watchers.politeness import HostGate
+from watchers.sources.base import XML_ACCEPT, SourceListing, SourceSpec
+from watchers.timestamps import parse_w3c_datetime
+from watchers.urls import is_http_url
+
+DEFAULT_MAX_ITEMS = 100
+DEFAULT_MAX_SITEMAPS = 5
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def _local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def _child_text(element: Element, name: str) -> str:
+    for child in element:
+        if _local(child.tag) == name:
+            return (child.text or "").strip()
+    return ""
+
+
+def inflate(body: bytes, max_bytes: int) -> bytes:
+    """Gunzip ``body`` if it is gzip, never producing more than ``max_bytes``; others pass through."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, max_bytes)
+    except zlib.error as exc:
+        raise ParseError(f"broken gzip sitemap: {exc}") from exc
+    if inflater.unconsumed_tail:
+        raise ParseError(f"sitemap too large: more than {max_bytes:,} bytes once unzipped")
+    return out
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[tuple[str, datetime | None, str]]]:
+    """``("urlset" | "sitemapindex", [(loc, date, news title)])``; ParseError with the reason otherwise."""
+    try:
+        root = defusedxml.ElementTree.fromstring(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
+    except defusedxml.DefusedXmlException as exc:
+        raise ParseError(f"unsafe XML refused: {type(exc).__name__} (entities are not allowed)") from exc
+    except XMLSyntaxError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else "?"
+        raise ParseError(f"XML error at line {line}: {exc.msg if hasattr(exc, 'msg') else exc}") from exc
+    kind = _local(root.tag)
+    if kind not in ("urlset", "sitemapindex"):
+        raise ParseError(f"not a sitemap: the root element is <{kind}>")
+    child_name = "url" if kind == "urlset" else "sitemap"
+    items: list[tuple[str, datetime | None, str]] = []
+    for element in root:
+        if _local(element.tag) != child_name:
+            continue
+        loc = _child_text(element, "loc")
+        if not is_http_url(loc):
+            continue
+        when = parse_w3c_datetime(_child_text(element, "lastmod"))
+        title = ""
+        for news in element:
+            if _local(news.tag) == "news":
+                title = " ".join(_child_text(news, "title").split())
+                when = parse_w3c_datetime(_child_text(news, "publication_date")) or when
+        items.append((loc, when, title))
+    return kind, items
+
+
+def _newest_first(items: list[tuple[str, datetime | None, str]]) -> list[tuple[str, datetime | None, str]]:
+    return sorted(items, key=lambda item: item[1] or _OLDEST, reverse=True)
+
+
+async def read(
+    client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec, *, gate: HostGate | None = None
+) -> SourceListing:
+    """Fetch the sitemap (conditionally); follow an index's newest children; newest entries first."""
+    result = await fetch(
+        client,
+        spec.url,
+        policy,
+        etag=spec.etag,
+        last_modified=spec.last_modified,
+        accept=XML_ACCEPT,
+        gate=gate,
+    )
+    if result.not_modified:
+        return SourceListing(
+            [], not_modified=True, etag=result.etag, last_modified=result.last_modified, response=result
+        )
+    kind, items = parse_sitemap(inflate(result.body, policy.max_bytes))
+    if kind == "sitemapindex":
+        items = await _children(
+            client, policy, items, spec.option_int("max_sitemaps", DEFAULT_MAX_SITEMAPS), gate
+        )
+    limit = spec.option_int("max_items", DEFAULT_MAX_ITEMS)
+    entries = [
+        FeedEntry(url=loc, title=title, guid=None, published=when)
+        for loc, when, title in _newest_first(items)[:limit]
+    ]
+    return SourceListing(entries, etag=result.etag, last_modified=result.last_modified, response=result)
+
+
+async def _children(
+    client: httpx.AsyncClient,
+    policy: FetchPolicy,
+    children: list[tuple[str, datetime | None, str]],
+    limit: int,
+    gate: HostGate | None,
+) -> list[tuple[str, datetime | None, str]]:
+    """URLs of the newest ``limit`` child sitemaps; one broken child is skipped, all broken is an error."""
+    merged: list[tuple[str, datetime | None, str]] = []
+    errors: list[str] = []
+    chosen = _newest_first(children)[:limit]
+    for loc, _when, _title in chosen:
+        try:
+            child = await fetch(client, loc, policy, accept=XML_ACCEPT, gate=gate)
+            kind, items = parse_sitemap(inflate(child.body, policy.max_bytes))
+        except SourceError as exc:
+            errors.append(f"{loc}: {exc}")
+            continue
+        if kind == "urlset":  # an index inside an index is not followed: the depth stays bounded
+            merged.extend(items)
+    if chosen and len(errors) == len(chosen):
+        raise ParseError(f"every child sitemap failed; first: {errors[0]}")
+    return merged
