@@ -31,6 +31,7 @@ from watchers.extract import extract_page, html_to_text
 from watchers.feeds import parse_feed
 from watchers.fetch import FetchPolicy, fetch
 from watchers.match import Query, compile_query
+from watchers.query import ArticleText, TopicMatcher
 from watchers.summarise import summarise
 from watchers.urls import canonical_url, is_http_url
 
@@ -57,6 +58,14 @@ class CompiledTopic:
     query: Query
 
 
+class CompiledTopics(list[CompiledTopic]):
+    """The enabled topics, plus the one matcher they are all compiled into (built once per cycle)."""
+
+    def __init__(self, topics: list[CompiledTopic]) -> None:
+        super().__init__(topics)
+        self.matcher = TopicMatcher((t.id, t.query.compiled) for t in topics)
+
+
 @dataclass(frozen=True)
 class RefreshOutcome:
     source_id: int
@@ -67,16 +76,17 @@ class RefreshOutcome:
     error: str | None = None
 
 
-def compile_topics(topics: list[Topic]) -> list[CompiledTopic]:
+def compile_topics(topics: list[Topic]) -> CompiledTopics:
     """Compile every enabled topic; one with a bad query is skipped (and logged), not fatal."""
     compiled = []
     for topic in topics:
         try:
             assert topic.id is not None
-            compiled.append(CompiledTopic(topic.id, topic.name, compile_query(topic.query)))
+            query = compile_query(topic.query, topic.min_score)
+            compiled.append(CompiledTopic(topic.id, topic.name, query))
         except QuerySyntaxError as exc:
             log.warning("topic_skipped topic=%s error=%s", topic.name, exc)
-    return compiled
+    return CompiledTopics(compiled)
 
 
 class Refresher:
@@ -134,7 +144,7 @@ class Refresher:
                 source_id=source.id,
                 data=article,
                 summary=summarise(article.text or article.title, self.summary_chars),
-                matches=self._match(article, topics),
+                matches=self._match(article, topics, source.name),
                 alert=alert,
                 now=now,
             )
@@ -217,13 +227,13 @@ class Refresher:
         return url
 
     @staticmethod
-    def _match(article: Article, topics: list[CompiledTopic]) -> list[TopicMatch]:
-        out = []
-        for topic in topics:
-            result = topic.query.match(article.title, article.text)
-            if result.matched:
-                out.append(TopicMatch(topic.id, result))
-        return out
+    def _match(article: Article, topics: list[CompiledTopic], source: str) -> list[TopicMatch]:
+        """Every topic the article matches, from one pass of the all-topics matcher."""
+        if not topics:
+            return []
+        matcher = topics.matcher if isinstance(topics, CompiledTopics) else CompiledTopics(topics).matcher
+        found = matcher.match(ArticleText(article.title, article.text, source, article.language))
+        return [TopicMatch(topic_id, result) for topic_id, result in found]
 
     def _succeeded(
         self, source: Source, now: datetime, *, etag: str | None, last_modified: str | None, new: int

@@ -81,6 +81,8 @@ def _default_shown(line: str, default: Any) -> bool:
         return ("true" if default else "false") in line
     if isinstance(default, int):
         return str(default) in line.replace("_", "")
+    if isinstance(default, float):
+        return f"default {default!r}" in line or f"default {default:g}" in line
     if isinstance(default, str):
         return f'"{default}"' in line
     if isinstance(default, tuple) and not default:
