@@ -1,15 +1,21 @@
-"""One article indexed for one plan: the positions of the keys topics ask for, per field.
+"""One article indexed for one plan: which wanted keys occur, and (on demand) where.
 
-A position is the token's index in its field plus ``PARAGRAPH`` times its paragraph number, so any two
-tokens of different paragraphs are further apart than any window or NEAR distance: proximity stops at a
-paragraph break without a check of its own. Character spans are recovered only for articles that match.
+Indexing does C-speed work only: split into tokens, take the set of distinct tokens, intersect it with the
+tokens the plan knows to carry a wanted key. Positions are computed only for keys a candidate topic really
+checks, by scanning the token list with ``list.index``. A position is the token's index plus ``PARAGRAPH``
+times its paragraph number, so tokens of different paragraphs are further apart than any window or NEAR
+distance: proximity stops at a paragraph break without a check of its own. Character spans are recovered
+only for matching fields, from the lengths of tokens and separators.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 
-from watchers.query.normalise import TOKEN, fold
+from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold
 from watchers.query.plan import Plan
 from watchers.query.stemming import language_code
 
@@ -18,19 +24,66 @@ INDEX_MASK = PARAGRAPH - 1
 LEAD_WORDS = 60
 """Words at the start of the text that count as its lead (weighted more than the body)."""
 FIELDS = ("title", "text")
+_NOWHERE: list[int] = []
+_SPLIT = re.compile(f"({TOKEN_PATTERN})")  # separators and tokens alternate: lengths give offsets
 
 
 @dataclass
 class FieldIndex:
     text: str
-    positions: dict[str, list[int]]
-    _spans: list[tuple[int, int]] | None = None
+    tokens: list[str]
+    forms: dict[str, list[str]]
+    """Wanted key -> the distinct raw tokens of this field that carry it."""
+    _positions: dict[str, list[int]] = field(default_factory=dict)
+    _breaks: list[int] | None = None
+    _offsets: list[int] | None = None
+
+    def positions(self, key: str) -> list[int]:
+        """Sorted positions of the tokens carrying ``key`` (computed once, on first use)."""
+        found = self._positions.get(key)
+        if found is not None:
+            return found
+        forms = self.forms.get(key)
+        if not forms:
+            return _NOWHERE
+        tokens = self.tokens
+        indexes: list[int] = []
+        for form in forms:
+            at = -1
+            try:
+                while True:
+                    at = tokens.index(form, at + 1)
+                    indexes.append(at)
+            except ValueError:
+                pass
+        if len(forms) > 1:
+            indexes.sort()
+        breaks = self._paragraph_breaks()
+        if breaks:
+            indexes = [i + bisect_right(breaks, i) * PARAGRAPH for i in indexes]
+        self._positions[key] = indexes
+        return indexes
+
+    def _paragraph_breaks(self) -> list[int]:
+        if self._breaks is None:
+            breaks: list[int] = []
+            tokens = self.tokens
+            at = -1
+            try:
+                while True:
+                    at = tokens.index("\n", at + 1)
+                    breaks.append(at)
+            except ValueError:
+                pass
+            self._breaks = breaks
+        return self._breaks
 
     def span(self, position: int) -> tuple[int, int]:
-        """Character span of the token at ``position``."""
-        if self._spans is None:
-            self._spans = [m.span() for m in TOKEN.finditer(self.text)]
-        return self._spans[position & INDEX_MASK]
+        """Character span of the token at ``position`` (offsets computed once, at C speed)."""
+        if self._offsets is None:
+            self._offsets = list(accumulate(map(len, _SPLIT.split(self.text))))
+        index = 2 * (position & INDEX_MASK)
+        return self._offsets[index], self._offsets[index + 1]
 
 
 @dataclass
@@ -43,29 +96,21 @@ class Document:
 
 
 def index_field(text: str, plan: Plan) -> FieldIndex:
-    raw = TOKEN.findall(text)
-    relevant: dict[str, tuple[str, ...]] = {}
-    token_keys = plan.token_keys
-    for word in set(raw):
-        if word != "\n" and (found := token_keys(word)):
-            relevant[word] = found
-    positions: dict[str, list[int]] = {}
-    if relevant:
-        paragraph = 0
-        get = relevant.get
-        for index, word in enumerate(raw):
-            keys = get(word)
-            if keys is None:
-                if word == "\n":
-                    paragraph += PARAGRAPH
-                continue
-            for key in keys:
-                positions.setdefault(key, []).append(index + paragraph)
-    return FieldIndex(text, positions)
+    tokens = TOKEN.findall(text)
+    distinct = set(tokens)
+    unseen = distinct - plan.seen
+    if unseen:
+        plan.learn(unseen)
+    forms: dict[str, list[str]] = {}
+    keyed = plan.keyed
+    for token in distinct & keyed.keys():
+        for key in keyed[token]:
+            forms.setdefault(key, []).append(token)
+    return FieldIndex(text, tokens, forms)
 
 
 def index_document(title: str, text: str, source: str, language: str | None, plan: Plan) -> Document:
     fields = {"title": index_field(title, plan), "text": index_field(text, plan)}
-    present = set(fields["title"].positions) | set(fields["text"].positions)
-    source_words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n")
+    present = fields["title"].forms.keys() | fields["text"].forms.keys()
+    source_words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n") if source else ()
     return Document(fields, present, source_words, language_code(language))

@@ -15,7 +15,7 @@ the text is not enough). A query of filters only (``source:reuters``) scores lik
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -194,11 +194,11 @@ class _Evaluation:
         if isinstance(node, Word):
             keys = self.plan.word_keys_of[node]
             if len(keys) == 1:
-                result = [(p, p) for p in positions.get(keys[0], ())]
+                result = [(p, p) for p in positions(keys[0])]
             else:
-                result = [(p, p) for p in sorted({p for k in keys for p in positions.get(k, ())})]
+                result = [(p, p) for p in sorted({p for k in keys for p in positions(k)})]
         elif isinstance(node, Prefix):
-            result = [(p, p) for p in positions.get("*" + node.prefix, ())]
+            result = [(p, p) for p in positions("*" + node.prefix)]
         elif isinstance(node, Phrase):
             result = _phrase(node, positions)
         elif isinstance(node, AnyOf):
@@ -248,15 +248,14 @@ def _leaves(node: Node) -> Iterable[Word | Phrase | Prefix]:
         yield from _leaves(node.right)
 
 
-def _phrase(node: Phrase, positions: dict[str, list[int]]) -> list[Interval]:
-    lists = [positions.get("=" + w) for w in node.words]
+def _phrase(node: Phrase, positions: Callable[[str], list[int]]) -> list[Interval]:
+    lists = [positions("=" + w) for w in node.words]
     if not all(lists):
         return []
     first = lists[0]
-    assert first is not None
     if len(lists) == 1:
         return [(p, p) for p in first]
-    rest = [set(other or ()) for other in lists[1:]]
+    rest = [set(other) for other in lists[1:]]
     size = len(lists)
     return [(p, p + size - 1) for p in first if all(p + i + 1 in s for i, s in enumerate(rest))]
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 APOSTROPHES = "'’‘ʼ`´′"
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-TOKEN_PATTERN = rf"[^\W_ʼ](?:[^\W_ʼ]|[{_MARKS}])*(?:[{APOSTROPHES}][sS](?![^\W_ʼ]))?|\n"
+TOKEN_PATTERN = rf"[^\W_ʼ]+(?:[{_MARKS}]+[^\W_ʼ]*)*(?:[{APOSTROPHES}][sS](?![^\W_ʼ]))?|\n"
 """Fixed pattern (never built from user input): a word with an optional possessive, or a newline.
 ``ʼ`` (U+02BC) is a letter to Unicode but an apostrophe to writers, so it never belongs to a word."""
 TOKEN = re.compile(TOKEN_PATTERN)

@@ -51,13 +51,22 @@ class Plan:
     triggers: dict[str, list[int]] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)
     required: list[Required] = field(default_factory=list)
-    _token_cache: dict[str, Keys] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=lambda: {"\n"})
+    """Raw tokens whose keys are known; ``keyed`` holds those with at least one wanted key."""
+    keyed: dict[str, Keys] = field(default_factory=dict)
+
+    def learn(self, tokens: set[str]) -> None:
+        """Work out the wanted keys of tokens not seen before (the only place stemming happens)."""
+        if len(self.seen) > 500_000:
+            self.seen = {"\n", *self.keyed}
+        for token in tokens:
+            keys = self.token_keys(token)
+            if keys:
+                self.keyed[token] = keys
+        self.seen.update(tokens)
 
     def token_keys(self, token: str) -> Keys:
-        """The keys of a raw article token that some topic asks for (cached; usually empty)."""
-        cached = self._token_cache.get(token)
-        if cached is not None:
-            return cached
+        """The keys of a raw article token that some topic asks for (usually none)."""
         vocabulary = self.vocabulary
         found = [k for k in self.keys_of(token) if k in vocabulary]
         exact = fold(token)
@@ -66,11 +75,7 @@ class Plan:
         for length, starts in self.prefixes.items():
             if len(exact) >= length and exact[:length] in starts:
                 found.append("*" + exact[:length])
-        keys = tuple(dict.fromkeys(found))
-        if len(self._token_cache) > 300_000:
-            self._token_cache.clear()
-        self._token_cache[token] = keys
-        return keys
+        return tuple(dict.fromkeys(found))
 
 
 def build_plan(language: str, trees: Sequence[Node]) -> Plan:
