@@ -108,7 +108,8 @@ def _show_document(result: MatchResult, article: ArticleText, out: Console) -> N
         left = max(0, hit.start - 40)
         line = Text(f"  {hit.field}: …")
         line.append(source[left : hit.start].replace("\n", " "))
-        line.append(source[hit.start : hit.end], style="bold reverse")
+        word = source[hit.start : hit.end]
+        line.append(word if out.is_terminal else f"[{word}]", style="bold reverse")
         line.append(source[hit.end : hit.end + 40].replace("\n", " ") + "…")
         out.print(line)
 
