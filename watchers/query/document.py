@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold
+from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold, split_tokens
 from watchers.query.plan import Plan
 from watchers.query.stemming import language_code
 
@@ -96,7 +96,7 @@ class Document:
 
 
 def index_field(text: str, plan: Plan) -> FieldIndex:
-    tokens = TOKEN.findall(text)
+    tokens = split_tokens(text)
     distinct = set(tokens)
     unseen = distinct - plan.seen
     if unseen:

@@ -53,6 +53,48 @@ def fold(token: str) -> str:
     return strip_accents(casefold_word(token))
 
 
+_SEPARATORS = "".join(chr(c) for c in range(128) if not chr(c).isalnum() and chr(c) not in "'`\n")
+_TO_SPACE = str.maketrans(_SEPARATORS, " " * len(_SEPARATORS))
+"""ASCII separators become spaces: one C pass (``str.translate`` has a fast path for ASCII-to-ASCII)."""
+_COMMON_NON_ASCII = (("’", "'"), ("‘", "'"), *((c, " ") for c in "“”—–…«» "))
+"""Curly apostrophes and the punctuation news text is full of, each replaced by one ASCII character that
+tokenises the same way (an apostrophe stays an apostrophe, punctuation stays a separator), so an English
+article usually becomes pure ASCII and takes the fast path."""
+
+
+def split_tokens(text: str) -> list[str]:
+    """``TOKEN.findall(text)``, at several times its speed on the text of a typical article.
+
+    The tokens are the same in number and order, each with the same characters except that a curly
+    apostrophe may come back straight (``NATO’s`` -> ``NATO's``), which folds and stems identically.
+    ASCII text (after swapping common punctuation) is split with ``str.translate`` and ``str.split``:
+    separators are never part of a token, so only the words that still hold an apostrophe need the
+    regular expression, and its look-ahead sees a separator at the end of the word exactly as in the
+    whole text. Any other text (accents, Cyrillic ...) goes through the regular expression.
+    """
+    if not text.isascii():
+        for char, replacement in _COMMON_NON_ASCII:
+            if char in text:
+                text = text.replace(char, replacement)
+        if not text.isascii():
+            return TOKEN.findall(text)
+    lines = text.translate(_TO_SPACE).split("\n")
+    out: list[str] = []
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        if "'" in line or "`" in line:
+            for piece in line.split():
+                if "'" in piece or "`" in piece:
+                    out += TOKEN.findall(piece)
+                else:
+                    out.append(piece)
+        else:
+            out += line.split()
+        if number != last:
+            out.append("\n")
+    return out
+
+
 def tokens(text: str) -> list[Token]:
     """Every word token of ``text`` with its span (newlines left out)."""
     return [Token(fold(m.group()), m.start(), m.end()) for m in TOKEN.finditer(text) if m.group() != "\n"]
