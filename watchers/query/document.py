@@ -103,7 +103,7 @@ def index_field(text: str, plan: Plan) -> FieldIndex:
         plan.learn(unseen)
     forms: dict[str, list[str]] = {}
     keyed = plan.keyed
-    for token in distinct & keyed.keys():
+    for token in distinct & plan.wanted:
         for key in keyed[token]:
             forms.setdefault(key, []).append(token)
     return FieldIndex(text, tokens, forms)

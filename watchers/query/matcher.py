@@ -109,11 +109,13 @@ class TopicMatcher(Generic[K]):
                 candidates.update(found)
         out: list[tuple[K, MatchResult]] = []
         present = doc.present
+        checks = plan.checks
         for index in sorted(candidates):
-            if not all(any(k in present for k in alt) for alt in plan.required[index]):
+            alone, groups = checks[index]
+            if not alone <= present or any(group.isdisjoint(present) for group in groups):
                 continue
             query = self.queries[index]
-            result = evaluate(query.tree, doc, plan, query.min_score)
+            result = evaluate(query.tree, doc, plan, query.min_score, explain_misses=False)
             if result.matched:
                 out.append((self.keys[index], result))
         return out
@@ -126,13 +128,21 @@ class TopicMatcher(Generic[K]):
         return evaluate(query.tree, doc, plan, query.min_score)
 
 
-def evaluate(tree: Node, doc: Document, plan: Plan, min_score: float) -> MatchResult:
+def evaluate(
+    tree: Node, doc: Document, plan: Plan, min_score: float, explain_misses: bool = True
+) -> MatchResult:
+    """The result of one query; with ``explain_misses`` false, a result below ``min_score`` comes back
+    without hits (building them is most of the cost, and ``match`` drops such results anyway)."""
     run = _Evaluation(doc, plan)
     if not run.holds(tree, record=True):
         return NO_MATCH
-    score, hits = run.explain()
     if not run.tops:
-        score = FILTER_ONLY_SCORE  # only source:/lang: filters: the whole article is what was asked for
+        # only source:/lang: filters: the whole article is what was asked for
+        return MatchResult(min_score <= FILTER_ONLY_SCORE, FILTER_ONLY_SCORE, (), ())
+    score = run.score()
+    if score < min_score and not explain_misses:
+        return MatchResult(False, score, (), ())
+    hits = run.hits()
     terms = tuple(dict.fromkeys(h.term for h in hits))
     return MatchResult(score >= min_score, score, terms, hits)
 
@@ -211,18 +221,21 @@ class _Evaluation:
         self.doc._cache[cache_key] = result
         return result
 
-    def explain(self) -> tuple[float, tuple[Hit, ...]]:
-        """Score of the recorded matches, and the hits of their terms inside the matching intervals."""
+    def score(self) -> float:
+        """Score of the recorded matches: each matching interval by where it starts."""
         score = 0.0
+        for _, field, intervals in self.tops:
+            if field == "title":
+                score += TITLE_WEIGHT * len(intervals)
+                continue
+            for start, _ in intervals:
+                score += LEAD_WEIGHT if start & INDEX_MASK < LEAD_WORDS else BODY_WEIGHT
+        return score
+
+    def hits(self) -> tuple[Hit, ...]:
+        """The hits of the recorded matches' terms inside the matching intervals."""
         hits: dict[tuple[str, str, int, int], Hit] = {}
         for node, field, intervals in self.tops:
-            for start, _ in intervals:
-                if field == "title":
-                    score += TITLE_WEIGHT
-                elif start & INDEX_MASK < LEAD_WORDS:
-                    score += LEAD_WEIGHT
-                else:
-                    score += BODY_WEIGHT
             index = self.doc.fields[field]
             starts = [s for s, _ in intervals]
             for leaf in _leaves(node):
@@ -234,7 +247,7 @@ class _Evaluation:
                     begin, end = index.span(first)[0], index.span(last)[1]
                     hits.setdefault((term, field, begin, end), Hit(term, field, begin, end))
         ordered = sorted(hits.values(), key=lambda h: (h.field != "title", h.start, h.term))
-        return score, tuple(ordered)
+        return tuple(ordered)
 
 
 def _leaves(node: Node) -> Iterable[Word | Phrase | Prefix]:

@@ -31,6 +31,9 @@ from watchers.query.stemming import Keys, word_keys
 
 Required = tuple[tuple[str, ...], ...]
 """Alternatives that must each be satisfied by at least one present key (a quick necessary condition)."""
+Check = tuple[frozenset[str], tuple[frozenset[str], ...]]
+"""``Required`` split for set operations: keys that must all be present (``<=``, one C call), and groups
+of which at least one key must be present (``isdisjoint``); most topics have no groups."""
 
 _COMMON_WORDS = (
     "the of and to in a is that for on it with as was at by an be this from are or has have not but "
@@ -54,6 +57,11 @@ class Plan:
     seen: set[str] = field(default_factory=lambda: {"\n"})
     """Raw tokens whose keys are known; ``keyed`` holds those with at least one wanted key."""
     keyed: dict[str, Keys] = field(default_factory=dict)
+    wanted: set[str] = field(default_factory=set)
+    """The tokens of ``keyed`` as a set: a set intersects another set by probing it from the smaller side,
+    a dict's keys view does not."""
+    checks: list[Check] = field(default_factory=list)
+    """``required`` of each topic in the form cheapest to test: see ``Check``."""
 
     def learn(self, tokens: set[str]) -> None:
         """Work out the wanted keys of tokens not seen before (the only place stemming happens)."""
@@ -63,6 +71,7 @@ class Plan:
             keys = self.token_keys(token)
             if keys:
                 self.keyed[token] = keys
+                self.wanted.add(token)
         self.seen.update(tokens)
 
     def token_keys(self, token: str) -> Keys:
@@ -83,6 +92,7 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
     for index, tree in enumerate(trees):
         required = _required(tree, plan)
         plan.required.append(required)
+        plan.checks.append(_check(required))
         if not required:
             plan.always.append(index)
             continue
@@ -90,6 +100,12 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
         for key in trigger:
             plan.triggers.setdefault(key, []).append(index)
     return plan
+
+
+def _check(required: Required) -> Check:
+    alone = frozenset(alt[0] for alt in required if len(alt) == 1)
+    groups = tuple(dict.fromkeys(frozenset(alt) for alt in required if len(alt) > 1))
+    return alone, groups
 
 
 def _rarity(alternative: tuple[str, ...]) -> float:
