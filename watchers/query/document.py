@@ -1,11 +1,11 @@
 """One article indexed for one plan: which wanted keys occur, and (on demand) where.
 
 Indexing does C-speed work only: split into tokens, take the set of distinct tokens, intersect it with the
-tokens the plan knows to carry a wanted key. Positions are computed only for keys a candidate topic really
-checks, by scanning the token list with ``list.index``. A position is the token's index plus ``PARAGRAPH``
-times its paragraph number, so tokens of different paragraphs are further apart than any window or NEAR
-distance: proximity stops at a paragraph break without a check of its own. Character spans are recovered
-only for matching fields, from the lengths of tokens and separators.
+tokens the plan knows to carry a wanted key, and unite their keys. Positions are computed only for keys a
+candidate topic really checks, by scanning the token list with ``list.index``. A position is the token's
+index plus ``PARAGRAPH`` times its paragraph number, so tokens of different paragraphs are further apart
+than any window or NEAR distance: proximity stops at a paragraph break without a check of its own.
+Character spans are recovered only for matching fields, from the lengths of tokens and separators.
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ _SPLIT = re.compile(f"({TOKEN_PATTERN})")  # separators and tokens alternate: le
 class FieldIndex:
     text: str
     tokens: list[str]
-    forms: dict[str, list[str]]
-    """Wanted key -> the distinct raw tokens of this field that carry it."""
+    distinct: set[str]
+    keys: set[str]
+    """The wanted keys some token of this field carries."""
+    forms_of: dict[str, set[str]]
+    """The plan's key -> every raw token known to carry it (``positions`` keeps those of this field)."""
     _positions: dict[str, list[int]] = field(default_factory=dict)
     _breaks: list[int] | None = None
     _offsets: list[int] | None = None
@@ -43,9 +46,9 @@ class FieldIndex:
         found = self._positions.get(key)
         if found is not None:
             return found
-        forms = self.forms.get(key)
-        if not forms:
+        if key not in self.keys:
             return _NOWHERE
+        forms = self.forms_of[key] & self.distinct
         tokens = self.tokens
         indexes: list[int] = []
         for form in forms:
@@ -96,21 +99,19 @@ class Document:
 
 
 def index_field(text: str, plan: Plan) -> FieldIndex:
+    """Tokens, their set, and the wanted keys present: set operations and ``map`` only, no Python loop
+    per token, so the cost does not grow with how many of the article's words some topic asks for."""
     tokens = split_tokens(text)
     distinct = set(tokens)
     unseen = distinct - plan.seen
     if unseen:
         plan.learn(unseen)
-    forms: dict[str, list[str]] = {}
-    keyed = plan.keyed
-    for token in distinct & plan.wanted:
-        for key in keyed[token]:
-            forms.setdefault(key, []).append(token)
-    return FieldIndex(text, tokens, forms)
+    keys: set[str] = set().union(*map(plan.keyed.__getitem__, distinct & plan.wanted))
+    return FieldIndex(text, tokens, distinct, keys, plan.forms_of)
 
 
 def index_document(title: str, text: str, source: str, language: str | None, plan: Plan) -> Document:
     fields = {"title": index_field(title, plan), "text": index_field(text, plan)}
-    present = fields["title"].forms.keys() | fields["text"].forms.keys()
+    present = fields["title"].keys | fields["text"].keys
     source_words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n") if source else ()
     return Document(fields, present, source_words, language_code(language))

@@ -101,14 +101,10 @@ class TopicMatcher(Generic[K]):
         """Every topic that matches with enough score, in topic order, with its explanation."""
         plan = self.plan(article.language)
         doc = index_document(article.title, article.text, article.source, article.language, plan)
-        candidates: set[int] = set(plan.always)
-        triggers = plan.triggers
-        for key in doc.present:
-            found = triggers.get(key)
-            if found:
-                candidates.update(found)
-        out: list[tuple[K, MatchResult]] = []
         present = doc.present
+        candidates: set[int] = set(plan.always)
+        candidates.update(*map(plan.triggers.__getitem__, present & plan.trigger_keys))
+        out: list[tuple[K, MatchResult]] = []
         checks = plan.checks
         for index in sorted(candidates):
             alone, groups = checks[index]

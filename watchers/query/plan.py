@@ -60,6 +60,10 @@ class Plan:
     wanted: set[str] = field(default_factory=set)
     """The tokens of ``keyed`` as a set: a set intersects another set by probing it from the smaller side,
     a dict's keys view does not."""
+    forms_of: dict[str, set[str]] = field(default_factory=dict)
+    """Wanted key -> the raw tokens seen so far that carry it (the inverse of ``keyed``)."""
+    trigger_keys: set[str] = field(default_factory=set)
+    """The keys of ``triggers``, as a set to intersect with an article's keys."""
     checks: list[Check] = field(default_factory=list)
     """``required`` of each topic in the form cheapest to test: see ``Check``."""
 
@@ -72,6 +76,8 @@ class Plan:
             if keys:
                 self.keyed[token] = keys
                 self.wanted.add(token)
+                for key in keys:
+                    self.forms_of.setdefault(key, set()).add(token)
         self.seen.update(tokens)
 
     def token_keys(self, token: str) -> Keys:
@@ -99,6 +105,7 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
         trigger = max(required, key=_rarity)
         for key in trigger:
             plan.triggers.setdefault(key, []).append(index)
+    plan.trigger_keys.update(plan.triggers)
     return plan
 
 
