@@ -74,6 +74,7 @@ def _sync_topics(session: Session, settings: Settings) -> dict[str, Topic]:
         row = existing.get(item.name) or Topic(name=item.name, query=item.query, created_at=utcnow())
         if row.origin == "config":
             row.query = item.query
+            row.min_score = item.min_score
             row.enabled = True
         session.add(row)
         wanted[item.name] = row

@@ -77,6 +77,7 @@ class Topic(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(Text, unique=True, nullable=False))
     query: str = Field(sa_column=Column(Text, nullable=False))
+    min_score: float = 2.0  # watchers.query.DEFAULT_MIN_SCORE: a title/lead match or two in the body
     origin: str = "config"
     enabled: bool = True
     created_at: datetime | None = _when()

@@ -34,6 +34,7 @@ from watchers.extract import extract_page, html_to_text
 from watchers.fetch import FetchPolicy, fetch
 from watchers.match import Query, compile_query
 from watchers.politeness import HostGate, RobotsCache
+from watchers.query import ArticleText, TopicMatcher
 from watchers.sources import SourceListing, SourceSpec, read_source
 from watchers.summarise import ExtractiveSummariser, Summariser
 from watchers.urls import canonical_url, is_http_url, title_from_url
@@ -55,6 +56,14 @@ class CompiledTopic:
     query: Query
 
 
+class CompiledTopics(list[CompiledTopic]):
+    """The enabled topics, plus the one matcher they are all compiled into (built once per cycle)."""
+
+    def __init__(self, topics: list[CompiledTopic]) -> None:
+        super().__init__(topics)
+        self.matcher = TopicMatcher((t.id, t.query.compiled) for t in topics)
+
+
 @dataclass(frozen=True)
 class RefreshOutcome:
     source_id: int
@@ -65,16 +74,17 @@ class RefreshOutcome:
     error: str | None = None
 
 
-def compile_topics(topics: list[Topic]) -> list[CompiledTopic]:
+def compile_topics(topics: list[Topic]) -> CompiledTopics:
     """Compile every enabled topic; one with a bad query is skipped (and logged), not fatal."""
     compiled = []
     for topic in topics:
         try:
             assert topic.id is not None
-            compiled.append(CompiledTopic(topic.id, topic.name, compile_query(topic.query)))
+            query = compile_query(topic.query, topic.min_score)
+            compiled.append(CompiledTopic(topic.id, topic.name, query))
         except QuerySyntaxError as exc:
             log.warning("topic_skipped topic=%s error=%s", topic.name, exc)
-    return compiled
+    return CompiledTopics(compiled)
 
 
 class Refresher:
@@ -144,7 +154,9 @@ class Refresher:
             article = await self._article(entry, fetch_page=alert)
             # the backlog stored silently never reaches a chat: it gets the offline summary
             summariser = self.summariser if alert else self.extractive
-            summary, matches = await self._summarised(summariser, article, self._match(article, topics))
+            summary, matches = await self._summarised(
+                summariser, article, self._match(article, topics, source.name)
+            )
             # synchronous on purpose: one process stores one article at a time, so two sources refreshed
             # together never open two stories for one event or race on a story's index rows
             stored = store_article(
@@ -266,13 +278,13 @@ class Refresher:
         return summary, per_topic
 
     @staticmethod
-    def _match(article: Article, topics: list[CompiledTopic]) -> list[TopicMatch]:
-        out = []
-        for topic in topics:
-            result = topic.query.match(article.title, article.text)
-            if result.matched:
-                out.append(TopicMatch(topic.id, result))
-        return out
+    def _match(article: Article, topics: list[CompiledTopic], source: str) -> list[TopicMatch]:
+        """Every topic the article matches, from one pass of the all-topics matcher."""
+        if not topics:
+            return []
+        matcher = topics.matcher if isinstance(topics, CompiledTopics) else CompiledTopics(topics).matcher
+        found = matcher.match(ArticleText(article.title, article.text, source, article.language))
+        return [TopicMatch(topic_id, result) for topic_id, result in found]
 
     def _succeeded(
         self, source: Source, now: datetime, listing: SourceListing, *, entries: list[FeedEntry], new: int

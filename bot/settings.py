@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.durations import parse_duration
 from watchers.errors import ConfigError, QuerySyntaxError
 from watchers.match import compile_query
+from watchers.query import DEFAULT_MIN_SCORE
 from watchers.urls import is_http_url
 
 
@@ -193,7 +194,12 @@ class SourceSettings(_Model):
 
 class TopicSettings(_Model):
     name: str = Field(description="how subscribers refer to the topic")
-    query: str = Field(description='the query: words and "phrases" that must all appear')
+    query: str = Field(description="the query, in the language of docs/queries.md")
+    min_score: float = Field(
+        DEFAULT_MIN_SCORE,
+        ge=0,
+        description="relevance needed to alert: title 3, lead 2, each deeper match 1",
+    )
 
     @field_validator("query")
     @classmethod

@@ -82,7 +82,7 @@ def _default_shown(line: str, default: Any) -> bool:
     if isinstance(default, int):
         return str(default) in line.replace("_", "")
     if isinstance(default, float):
-        return any(float(number) == default for number in re.findall(r"\d+\.\d+", line))
+        return any(float(number) == default for number in re.findall(r"\d+(?:\.\d+)?", line))
     if isinstance(default, str):
         return f'"{default}"' in line
     if isinstance(default, tuple) and not default:

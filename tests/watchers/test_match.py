@@ -30,7 +30,7 @@ def test_spans_point_at_the_matched_text() -> None:
     assert result.terms == ("grain",)
     spans = {(h.field, h.start, h.end) for h in result.hits}
     assert spans == {("title", 0, 5), ("text", 5, 10)}
-    assert result.score == 3.0  # a title hit counts double
+    assert result.score == 5.0  # title 3 + lead 2
 
 
 @pytest.mark.parametrize(("query", "column"), [('NATO "expansion', 6), ("", 1), ('""', 1), ("  ", 1)])

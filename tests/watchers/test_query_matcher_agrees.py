@@ -1,0 +1,79 @@
+"""``TopicMatcher.match`` (candidates, set checks, hits only above the threshold) agrees with evaluating
+every topic on its own with ``explain``, on many generated topics and articles."""
+
+from __future__ import annotations
+
+import random
+
+from watchers.query import ArticleText, TopicMatcher, compile_query
+
+_WORDS = [
+    "nato",
+    "expansion",
+    "expands",
+    "expanding",
+    "enlargement",
+    "grain",
+    "grains",
+    "wheat",
+    "export",
+    "exports",
+    "ukraine",
+    "ukrainian",
+    "russia",
+    "border",
+    "borders",
+    "talks",
+    "minister",
+    "ministers",
+    "the",
+    "of",
+    "and",
+    "in",
+    "reuters",
+]
+
+
+def _query(rng: random.Random) -> str:
+    def w() -> str:
+        return rng.choice(_WORDS)
+
+    shapes = [
+        lambda: " ".join(w() for _ in range(rng.randint(1, 3))),
+        lambda: f'"{w()} {w()}"',
+        lambda: f"{w()} NEAR/{rng.randint(1, 6)} ({w()} OR {w()})",
+        lambda: f"({w()} OR {w()}) {w()} -{w()}",
+        lambda: f"{rng.choice(_WORDS[:18])[:4]}* AND title:{w()}",
+        lambda: f"source:reuters {w()} OR {w()}",
+        lambda: f"{w()} AND {w()}",
+        lambda: f"lang:en {w()}",
+    ]
+    return rng.choice(shapes)()
+
+
+def _article(rng: random.Random) -> ArticleText:
+    def sentence() -> str:
+        words = [rng.choice(_WORDS) for _ in range(rng.randint(3, 15))]
+        words = [w.upper() if rng.random() < 0.1 else w for w in words]
+        return " ".join(words).replace(" s", "\u2019s s", 1) + "."
+
+    paragraphs = ["\n".join(sentence() for _ in range(rng.randint(1, 4))) for _ in range(rng.randint(1, 6))]
+    return ArticleText(
+        sentence(),
+        "\n".join(paragraphs),
+        rng.choice(["Reuters", "BBC News", ""]),
+        rng.choice(["en", "en-GB", None, "fr"]),
+    )
+
+
+def test_match_agrees_with_each_topic_explained_alone() -> None:
+    rng = random.Random(7)
+    queries = [compile_query(_query(rng), min_score=rng.choice([0.0, 1.0, 2.0, 5.0])) for _ in range(300)]
+    matcher = TopicMatcher(enumerate(queries))
+    matched = 0
+    for _ in range(60):
+        article = _article(rng)
+        expected = [(i, r) for i in range(len(queries)) if (r := matcher.explain(i, article)).matched]
+        assert matcher.match(article) == expected
+        matched += len(expected)
+    assert matched > 100  # the generated material really exercises matching

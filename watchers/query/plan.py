@@ -1,0 +1,153 @@
+"""Every topic compiled into one dictionary per article language: which keys to index, which topics to try.
+
+A *key* is what an article token is indexed under: its stem (``expand``), its exact form (``=expansion``, for
+phrases) and any wildcard prefix it starts with (``*ukrain``). The plan knows every key of every topic, so an
+article is indexed only for keys someone asked for, and a topic is verified only when its *trigger* key
+(the rarest term it cannot match without) occurs in the article; topics without one (``source:Reuters``)
+are verified on every article. Plans are built per language on first use because stems depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from watchers.query.nodes import (
+    AllOf,
+    AnyOf,
+    FromSource,
+    InField,
+    InLanguage,
+    Near,
+    Node,
+    Not,
+    Phrase,
+    Prefix,
+    Window,
+    Word,
+)
+from watchers.query.normalise import fold
+from watchers.query.stemming import Keys, word_keys
+
+Required = tuple[tuple[str, ...], ...]
+"""Alternatives that must each be satisfied by at least one present key (a quick necessary condition)."""
+Check = tuple[frozenset[str], tuple[frozenset[str], ...]]
+"""``Required`` split for set operations: keys that must all be present (``<=``, one C call), and groups
+of which at least one key must be present (``isdisjoint``); most topics have no groups."""
+
+_COMMON_WORDS = (
+    "the of and to in a is that for on it with as was at by an be this from are or has have not but "
+    "le la les de des du et en un une der die das und den von zu el los las del y que il di e o da do "
+    "в и на с по не что"
+)
+_COMMON = frozenset(_COMMON_WORDS.split())
+
+
+@dataclass
+class Plan:
+    """The compiled dictionary of all topics for one language."""
+
+    keys_of: Callable[[str], Keys]
+    vocabulary: set[str] = field(default_factory=set)
+    prefixes: dict[int, set[str]] = field(default_factory=dict)
+    word_keys_of: dict[Word, Keys] = field(default_factory=dict)
+    triggers: dict[str, list[int]] = field(default_factory=dict)
+    always: list[int] = field(default_factory=list)
+    required: list[Required] = field(default_factory=list)
+    seen: set[str] = field(default_factory=lambda: {"\n"})
+    """Raw tokens whose keys are known; ``keyed`` holds those with at least one wanted key."""
+    keyed: dict[str, Keys] = field(default_factory=dict)
+    wanted: set[str] = field(default_factory=set)
+    """The tokens of ``keyed`` as a set: a set intersects another set by probing it from the smaller side,
+    a dict's keys view does not."""
+    forms_of: dict[str, set[str]] = field(default_factory=dict)
+    """Wanted key -> the raw tokens seen so far that carry it (the inverse of ``keyed``)."""
+    trigger_keys: set[str] = field(default_factory=set)
+    """The keys of ``triggers``, as a set to intersect with an article's keys."""
+    checks: list[Check] = field(default_factory=list)
+    """``required`` of each topic in the form cheapest to test: see ``Check``."""
+
+    def learn(self, tokens: set[str]) -> None:
+        """Work out the wanted keys of tokens not seen before (the only place stemming happens)."""
+        if len(self.seen) > 500_000:
+            self.seen = {"\n", *self.keyed}
+        for token in tokens:
+            keys = self.token_keys(token)
+            if keys:
+                self.keyed[token] = keys
+                self.wanted.add(token)
+                for key in keys:
+                    self.forms_of.setdefault(key, set()).add(token)
+        self.seen.update(tokens)
+
+    def token_keys(self, token: str) -> Keys:
+        """The keys of a raw article token that some topic asks for (usually none)."""
+        vocabulary = self.vocabulary
+        found = [k for k in self.keys_of(token) if k in vocabulary]
+        exact = fold(token)
+        if "=" + exact in vocabulary:
+            found.append("=" + exact)
+        for length, starts in self.prefixes.items():
+            if len(exact) >= length and exact[:length] in starts:
+                found.append("*" + exact[:length])
+        return tuple(dict.fromkeys(found))
+
+
+def build_plan(language: str, trees: Sequence[Node]) -> Plan:
+    plan = Plan(keys_of=word_keys(language))
+    for index, tree in enumerate(trees):
+        required = _required(tree, plan)
+        plan.required.append(required)
+        plan.checks.append(_check(required))
+        if not required:
+            plan.always.append(index)
+            continue
+        trigger = max(required, key=_rarity)
+        for key in trigger:
+            plan.triggers.setdefault(key, []).append(index)
+    plan.trigger_keys.update(plan.triggers)
+    return plan
+
+
+def _check(required: Required) -> Check:
+    alone = frozenset(alt[0] for alt in required if len(alt) == 1)
+    groups = tuple(dict.fromkeys(frozenset(alt) for alt in required if len(alt) > 1))
+    return alone, groups
+
+
+def _rarity(alternative: tuple[str, ...]) -> float:
+    """Longer, uncommon words are rarer; an alternative is only as rare as its commonest key."""
+    return min(-5.0 if k.lstrip("=*") in _COMMON else float(len(k)) for k in alternative)
+
+
+def _required(node: Node, plan: Plan) -> Required:
+    """Register the node's keys in ``plan`` and return what must be present for it to match."""
+    if isinstance(node, Word):
+        keys = plan.keys_of(node.raw)
+        plan.word_keys_of[node] = keys
+        plan.vocabulary.update(keys)
+        return (keys,)
+    if isinstance(node, Phrase):
+        exact = tuple("=" + w for w in node.words)
+        plan.vocabulary.update(exact)
+        return tuple((k,) for k in exact)
+    if isinstance(node, Prefix):
+        plan.prefixes.setdefault(len(node.prefix), set()).add(node.prefix)
+        plan.vocabulary.add("*" + node.prefix)
+        return (("*" + node.prefix,),)
+    if isinstance(node, Window | AllOf):
+        return tuple(alt for child in node.children for alt in _required(child, plan))
+    if isinstance(node, Near):
+        return _required(node.left, plan) + _required(node.right, plan)
+    if isinstance(node, AnyOf):
+        options = [_required(child, plan) for child in node.children]
+        if any(not option for option in options):
+            return ()
+        return (tuple(dict.fromkeys(k for option in options for k in max(option, key=_rarity))),)
+    if isinstance(node, InField):
+        return _required(node.child, plan)
+    if isinstance(node, Not):
+        _required(node.child, plan)
+        return ()
+    assert isinstance(node, FromSource | InLanguage)
+    return ()
