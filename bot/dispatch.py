@@ -14,7 +14,8 @@ Order of work in one round (``dispatch_pending``):
    wait while the chat is in quiet hours and go out as one digest afterwards; a backlog that would take
    longer than ``fold_after`` at the platform's limits is folded into one digest (nothing is dropped);
 3. chats are served round-robin, each at the pace ``RateLimiter`` allows (one message in flight per chat,
-   so order within a chat is kept), up to ``MAX_IN_FLIGHT`` messages at once across chats.
+   so order within a chat is kept), up to ``MAX_IN_FLIGHT`` messages at once across chats; a send takes
+   its slot under the limits right before the platform call (``_slot``), after its database work.
 
 Errors: ``RateLimited`` pauses what its ``scope`` names (the chat, or the whole platform) and the message
 goes first once the pause ends; ``ChatGone`` deactivates the chat, drops its rows and records it in the
@@ -296,7 +297,7 @@ class OutboxDispatcher:
                     if chat_ready > key:  # paused since it was queued: re-queue at its new time
                         heapq.heapreplace(heap, (chat_ready, next(order), index))
                         continue
-                    wait = max(chat_ready, self.limiter.global_ready_at(platform)) - clock()
+                    wait = chat_ready - clock()  # the global pace is kept in _slot, just before sending
                     if wait > 0:
                         if wait > MAX_INLINE_WAIT and not running:
                             completed = False
@@ -308,7 +309,6 @@ class OutboxDispatcher:
                         continue
                     heapq.heappop(heap)
                     item = plan.queue.popleft()
-                    self.limiter.record(platform, chat_key)
                     task = asyncio.ensure_future(self._send(plan, item, report))
                     running[task] = index
                 else:
@@ -359,6 +359,7 @@ class OutboxDispatcher:
                     report.failed += 1
                     return True
                 event, alert, message_id = prepared
+                await self._slot(chat)
                 if event == "new":
                     new_id = await channel.send(chat, alert)
                 else:
@@ -380,6 +381,7 @@ class OutboxDispatcher:
             if not lines:
                 return True
             assert isinstance(channel, DigestChannel)
+            await self._slot(chat)
             message_ids = await channel.send_digest(chat, build_digest(item.reason, [a for _, a in lines]))
             first = message_ids[0] if message_ids else None
             for row_id, alert in lines:
@@ -406,6 +408,18 @@ class OutboxDispatcher:
         except Exception as exc:  # a channel bug must not stop the other chats; recorded on the row
             log.exception("delivery_crashed chat_id=%s", chat.id)
             return self._failed(claimed, exc, report)
+
+    async def _slot(self, chat: Chat) -> None:
+        """Wait for this chat's turn under every limit, then take it. Taken right before the platform call,
+        so database work before it never shortens the gap the platform sees between two messages."""
+        while True:
+            wait = self.limiter.ready_at(chat.platform, chat.external_id) - self.limiter.clock()
+            if wait <= 0:
+                self.limiter.record(chat.platform, chat.external_id)
+                return
+            if wait > MAX_INLINE_WAIT:
+                raise RateLimited("waiting for the platform's pause to end", retry_after=wait, scope="chat")
+            await asyncio.sleep(wait)
 
     def _prepare(self, delivery_id: int, event: str | None = None) -> tuple[str, Alert, str | None] | None:
         """(event, alert, message id) for a claimed row; alerts are shared by every chat in a round."""
