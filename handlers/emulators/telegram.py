@@ -162,6 +162,7 @@ class TelegramEmulator:
         self._new_update = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/_emulator/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -263,6 +264,19 @@ class TelegramEmulator:
         raise AssertionError(f"chat {chat_id} has {len(self.transcript(chat_id))} messages, wanted {count}")
 
     # ------------------------------------------------------------------ the HTTP side
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Counters for a bot running in another process (benchmarks, the demo)."""
+        with self.lock:
+            return web.json_response(
+                {
+                    "messages": sum(len(v) for v in self.messages.values()),
+                    "chats": len(self.messages),
+                    "edits": sum(len(m.edits) for v in self.messages.values() for m in v),
+                    "limit_hits": self.limit_hits,
+                    "pending_updates": len(self._updates),
+                }
+            )
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -606,3 +620,28 @@ def _preview(params: dict[str, Any]) -> bool:
     if isinstance(options, dict) and options.get("is_disabled"):
         return False
     return not _flag(params.get("disable_web_page_preview"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m handlers.emulators.telegram``: serve the emulator until interrupted, printing its URL."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local Telegram Bot API emulator on 127.0.0.1.")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the bot token it accepts")
+    parser.add_argument("--scale", type=float, default=1.0, help="Telegram's limits sped up this much")
+    parser.add_argument("--no-limits", action="store_true", help="do not enforce flood limits")
+    args = parser.parse_args(argv)
+    limits = None if args.no_limits else PLATFORM_LIMITS["telegram"].scaled(args.scale)
+    emulator = TelegramEmulator(token=args.token, limits=limits).start()
+    print(emulator.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,11 @@ import pytest
 from sqlmodel import select
 
 from bot.app import Newswatch
+from bot.archive import TopicMatch, store_article
 from bot.catalog import sync_config
-from bot.models import AuditEntry, Chat, Delivery, Subscription
+from bot.dispatch import OutboxDispatcher
+from bot.models import AuditEntry, Chat, Delivery, Source, Subscription, utcnow
+from bot.ratelimit import PLATFORM_LIMITS, RateLimiter
 from bot.sample_site import LocalSite
 from bot.settings import Settings, settings_from_dict
 from bot.store import Store
@@ -27,6 +30,8 @@ from handlers.channels import build_channels
 from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from handlers.telegram import start_telegram
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
+from watchers.entries import Article
+from watchers.match import compile_query
 
 GROUP = -1001234567890
 
@@ -224,3 +229,57 @@ async def test_migrated_group_moves_and_the_alert_follows(
     assert report.dispatch.sent == 1
     assert chat.external_id == "-1009999"
     assert len(telegram.transcript(-1009999)) == 1
+
+
+async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
+    telegram: TelegramEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many alerts to a few chats, limits scaled 4x on both sides, plus injected 429s on top."""
+    limits = PLATFORM_LIMITS["telegram"].scaled(4)
+    telegram.limits = limits
+    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
+    chats = [11, 12, -13]
+    settings = settings_from_dict(
+        {
+            "storage": {"url": database_url},
+            "sources": [{"name": "A", "url": "https://a.example/feed"}],
+            "topics": [{"name": "Grain", "query": "grain"}],
+            "channels": [{"name": f"c{c}", "kind": "telegram", "chat_id": c} for c in chats],
+            "subscriptions": [{"channel": f"c{c}", "topic": "Grain"} for c in chats],
+            "telegram": {"token_env": "NW_TEST_TG_TOKEN", "api_base": telegram.url},
+        },
+        tmp_path,
+    )
+    store = Store.open(settings.database_url())
+    sync_config(store, settings)
+    titles = [f"Grain story {i:02d}" for i in range(12)]
+    with store.session() as session:
+        source_id = session.exec(select(Source.id)).one()
+    for i, title in enumerate(titles):
+        store_article(
+            store,
+            source_id=source_id,
+            data=Article(url=f"https://a.example/{i}", title=title, text="grain", published=utcnow()),
+            summary="grain",
+            matches=[TopicMatch(1, compile_query("grain").match(title, "grain"))],
+            alert=True,
+        )
+    channels = build_channels(settings)
+    dispatcher = OutboxDispatcher(
+        store, channels, limiter=RateLimiter({"telegram": limits}), fold_after=timedelta(hours=1)
+    )
+    telegram.fail_next("429", count=6, chat_id=11, retry_after=1)
+    telegram.fail_next("429", count=2, retry_after=1)
+    try:
+        report = await dispatcher.dispatch_pending()
+    finally:
+        for channel in channels.values():
+            await channel.aclose()  # type: ignore[attr-defined]
+        store.close()
+    assert report.sent == 36
+    assert (report.retried, telegram.limit_hits) == (8, 0)
+    assert report.failed == report.dropped == 0
+    for chat in chats:
+        shown = [t.split("\n")[1] for t in telegram.texts(chat)]
+        assert shown == titles, chat  # every alert, once, in order
+    assert telegram.limit_hits == 0  # the emulator's own flood control was never tripped
