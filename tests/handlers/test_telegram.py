@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -283,3 +285,49 @@ async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
         shown = [t.split("\n")[1] for t in telegram.texts(chat)]
         assert shown == titles, chat  # every alert, once, in order
     assert telegram.limit_hits == 0  # the emulator's own flood control was never tripped
+
+
+async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
+    news_site: LocalSite,
+    telegram: TelegramEmulator,
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
+    monkeypatch.setenv("NW_TEST_TG_SECRET", "s3cret_token-1")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = make_settings(news_site, telegram, tmp_path, database_url)
+    assert base.telegram is not None
+    section = base.telegram.model_copy(
+        update={
+            "mode": "webhook",
+            "webhook_listen": f"127.0.0.1:{port}",
+            "webhook_url": f"http://127.0.0.1:{port}/tg-hook",
+            "webhook_secret_env": "NW_TEST_TG_SECRET",
+        }
+    )
+    settings = base.model_copy(update={"telegram": section})
+    store = Store.open(settings.database_url())
+    sync_config(store, settings)
+    running = await start_telegram(settings, store)
+    try:
+        assert telegram.webhook == {
+            "url": f"http://127.0.0.1:{port}/tg-hook",
+            "secret_token": "s3cret_token-1",
+        }
+        telegram.user_says(5, "/help", user_id=5)
+        await wait_until(lambda: len(telegram.transcript(5)) == 1)
+        assert "Commands:" in telegram.transcript(5)[0].text
+        async with httpx.AsyncClient(trust_env=False) as client:
+            forged = await client.post(
+                f"http://127.0.0.1:{port}/tg-hook",
+                json={"update_id": 99, "message": {}},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
+            )
+        assert forged.status_code == 403
+    finally:
+        await running.stop()
+        store.close()
