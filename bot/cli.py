@@ -191,7 +191,8 @@ def run(config: ConfigOpt = None) -> None:
                 await adapter.stop()
             await newswatch.aclose()
 
-    _run(serve)
+    with handled():
+        _run(serve)
     store.close()
     err.print("newswatch stopped", markup=False)
 

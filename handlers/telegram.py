@@ -36,7 +36,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.error import ChatMigrated as TelegramChatMigrated
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler
 from telegram.ext import filters as tg_filters
@@ -280,13 +280,17 @@ async def start_telegram(settings: Settings, store: Store) -> RunningTelegram:
     assert section is not None
     token = telegram_token(settings)
     protect_token(token)
+    requests = (
+        HTTPXRequest(connection_pool_size=16, httpx_kwargs={"trust_env": False}),
+        HTTPXRequest(read_timeout=40.0, httpx_kwargs={"trust_env": False}),
+    )
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(base_url(section))
         .job_queue(None)
-        .request(HTTPXRequest(connection_pool_size=16, httpx_kwargs={"trust_env": False}))
-        .get_updates_request(HTTPXRequest(read_timeout=40.0, httpx_kwargs={"trust_env": False}))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .build()
     )
     replies = TelegramChannel(app.bot, link_preview=section.link_preview)
@@ -323,10 +327,19 @@ async def start_telegram(settings: Settings, store: Store) -> RunningTelegram:
     app.add_handler(MessageHandler(tg_filters.COMMAND, on_command))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(_log_error)
-    await app.initialize()
-    await app.bot.set_my_commands(
-        [BotCommand(c.name, c.help[:256]) for c in COMMANDS.values() if not c.admin_only]
-    )
+    try:
+        await app.initialize()
+        await app.bot.set_my_commands(
+            [BotCommand(c.name, c.help[:256]) for c in COMMANDS.values() if not c.admin_only]
+        )
+    except InvalidToken:
+        await _close(requests)
+        raise ConfigError("telegram: the Bot API refused the token (check token_env / token_file)") from None
+    except TelegramError as exc:
+        await _close(requests)
+        raise DeliveryError(
+            f"telegram: cannot reach the Bot API at {section.api_base}: {exc.message}"
+        ) from None
     await app.start()
     running = RunningTelegram(app)
     if section.mode == "webhook":
@@ -339,6 +352,12 @@ async def start_telegram(settings: Settings, store: Store) -> RunningTelegram:
         )
     log.info("telegram_started mode=%s", section.mode)
     return running
+
+
+async def _close(requests: tuple[HTTPXRequest, ...]) -> None:
+    """Close the HTTP clients of an Application that never finished starting."""
+    for request in requests:
+        await request.shutdown()
 
 
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -33,6 +33,7 @@ from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from handlers.telegram import start_telegram
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
 from watchers.entries import Article
+from watchers.errors import ConfigError
 from watchers.match import compile_query
 
 GROUP = -1001234567890
@@ -330,4 +331,21 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
         assert forged.status_code == 403
     finally:
         await running.stop()
+        store.close()
+
+
+async def test_a_refused_token_is_a_clear_config_error(
+    news_site: LocalSite,
+    telegram: TelegramEmulator,
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NW_TEST_TG_TOKEN", "999:wrong")
+    settings = make_settings(news_site, telegram, tmp_path, database_url)
+    store = Store.open(settings.database_url())
+    try:
+        with pytest.raises(ConfigError, match="the Bot API refused the token"):
+            await start_telegram(settings, store)
+    finally:
         store.close()
