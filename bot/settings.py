@@ -20,9 +20,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.digests import parse_quiet_hours
 from bot.durations import parse_duration
 from watchers.errors import ConfigError, QuerySyntaxError
 from watchers.match import compile_query
@@ -152,6 +154,28 @@ class ChannelSettings(_Model):
     path: str | None = Field(None, description="jsonl: output file, or - for stdout")
     chat_id: int | None = Field(None, description="telegram: the chat id")
     channel: str | None = Field(None, description="slack: the channel id")
+    timezone: str | None = Field(None, description="the chat's time zone for times, digests and quiet hours")
+    quiet_hours: str | None = Field(
+        None, description="HH:MM-HH:MM in the chat's time zone: instant alerts wait, then come as a digest"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone name like Europe/Berlin") from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_quiet_hours(value)
+            return value.replace(" ", "")
+        return value
 
     @model_validator(mode="after")
     def _fits_kind(self) -> ChannelSettings:

@@ -22,7 +22,7 @@ from bot.ratelimit import PLATFORM_LIMITS, RateLimiter
 from bot.settings import settings_from_dict
 from bot.store import Store
 from watchers.entries import Article
-from watchers.errors import RateLimited
+from watchers.errors import ConfigError, RateLimited
 from watchers.match import compile_query
 
 FAST = {"telegram": PLATFORM_LIMITS["telegram"].scaled(20)}  # 600/s overall, 20/s per chat
@@ -213,3 +213,32 @@ def test_schedules_in_the_chat_time_zone() -> None:
     assert not in_quiet_hours("22:00-07:00", now, "Europe/Berlin")
     window = last_quiet_window("22:00-07:00", now, "Europe/Berlin")
     assert window == (datetime(2026, 12, 1, 21, 0, tzinfo=UTC), datetime(2026, 12, 2, 6, 0, tzinfo=UTC))
+
+
+def test_a_config_chat_carries_its_time_zone_and_quiet_hours(database_url: str, tmp_path: Path) -> None:
+    data = {
+        "topics": [{"name": "Grain", "query": "grain"}],
+        "channels": [
+            {"name": "out", "kind": "jsonl", "path": "o.jsonl", "timezone": "Europe/Berlin"},
+            {"name": "night", "kind": "console", "quiet_hours": "22:00 - 07:00"},
+        ],
+    }
+    store = Store.open(database_url)
+    try:
+        sync_config(store, settings_from_dict(data, tmp_path))
+        with store.session() as session:
+            chats = {c.name: c for c in session.exec(select(Chat)).all()}
+    finally:
+        store.close()
+    assert (chats["out"].timezone, chats["out"].quiet_hours) == ("Europe/Berlin", None)
+    assert (chats["night"].timezone, chats["night"].quiet_hours) == ("UTC", "22:00-07:00")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("quiet_hours", "22-7", "not quiet hours like 22:00-07:00"), ("timezone", "Mars/Base", "time zone")],
+)
+def test_bad_chat_settings_are_refused(tmp_path: Path, key: str, value: str, message: str) -> None:
+    data = {"channels": [{"name": "out", "kind": "console", key: value}]}
+    with pytest.raises(ConfigError, match=message):
+        settings_from_dict(data, tmp_path)
