@@ -179,12 +179,12 @@ def run(config: ConfigOpt = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         adapters = []
-        if settings.telegram is not None:
-            from handlers.telegram import start_telegram
-
-            adapters.append(await start_telegram(settings, store))
-        err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
         try:
+            if settings.telegram is not None:
+                from handlers.telegram import start_telegram
+
+                adapters.append(await start_telegram(settings, store))
+            err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
             await Service(newswatch).run(stop)
         finally:
             for adapter in adapters:
