@@ -86,6 +86,10 @@ class Newswatch:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        for channel in self.dispatcher.channels.values():
+            closer = getattr(channel, "aclose", None)  # channels holding connections (chat platforms)
+            if closer is not None:
+                await closer()
 
     async def poll_once(self) -> CycleReport:
         """Poll every unpaused source now, then deliver everything pending."""

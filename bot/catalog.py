@@ -95,6 +95,10 @@ def _sync_chats(session: Session, settings: Settings) -> dict[str, Chat]:
         if row is None:
             row = Chat(platform=platform, external_id=key, name=item.name)
         row.name = item.name
+        if item.timezone is not None:  # only what the TOML names; a chat's own settings stay otherwise
+            row.timezone = item.timezone
+        if item.quiet_hours is not None:
+            row.quiet_hours = item.quiet_hours
         session.add(row)
         wanted[item.name] = row
     session.flush()

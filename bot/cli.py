@@ -190,13 +190,21 @@ def run(config: ConfigOpt = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
+        adapters = []
         try:
+            if settings.telegram is not None:
+                from handlers.telegram import start_telegram
+
+                adapters.append(await start_telegram(settings, store))
+            err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
             await Service(newswatch).run(stop)
         finally:
+            for adapter in adapters:
+                await adapter.stop()
             await newswatch.aclose()
 
-    _run(serve)
+    with handled():
+        _run(serve)
     store.close()
     err.print("newswatch stopped", markup=False)
 

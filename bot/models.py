@@ -143,6 +143,7 @@ class Chat(SQLModel, table=True):
     active: bool = True
     deactivated_reason: str | None = None
     timezone: str = "UTC"
+    quiet_hours: str | None = None  # "22:00-07:00" in the chat's time zone: instant alerts are held
 
 
 class Subscription(SQLModel, table=True):
@@ -155,13 +156,17 @@ class Subscription(SQLModel, table=True):
     origin: str = "config"
     active: bool = True
     created_at: datetime | None = _when()
+    muted_until: datetime | None = _when()  # alerts for this topic are skipped until then
+    last_digest_at: datetime | None = _when()  # digest modes: when the last digest went out
 
 
 class Delivery(SQLModel, table=True):
     """The outbox: one row per story × topic × chat, written in the transaction that records the match.
 
-    ``status`` is ``pending`` (never sent), ``sent``, ``failed`` (gave up) or ``dropped`` (chat gone).
+    ``status`` is ``pending`` (never sent), ``sent``, ``failed`` (gave up), ``dropped`` (chat gone) or
+    ``muted`` (the topic was muted in that chat when it was due).
     ``pending_update`` marks a sent alert whose story gained an outlet and whose message must be updated.
+    ``in_digest`` marks an alert delivered as a line of a digest message (nothing to edit later).
     """
 
     __tablename__ = "deliveries"
@@ -183,6 +188,7 @@ class Delivery(SQLModel, table=True):
     created_at: datetime | None = _when()
     sent_at: datetime | None = _when()
     lease_until: datetime | None = _when()
+    in_digest: bool = False
 
 
 class AuditEntry(SQLModel, table=True):

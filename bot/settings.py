@@ -20,10 +20,12 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.digests import parse_quiet_hours
 from bot.durations import parse_duration
 from watchers.errors import ConfigError, QuerySyntaxError
 from watchers.match import compile_query
@@ -220,6 +222,28 @@ class ChannelSettings(_Model):
     path: str | None = Field(None, description="jsonl: output file, or - for stdout")
     chat_id: int | None = Field(None, description="telegram: the chat id")
     channel: str | None = Field(None, description="slack: the channel id")
+    timezone: str | None = Field(None, description="the chat's time zone for times, digests and quiet hours")
+    quiet_hours: str | None = Field(
+        None, description="HH:MM-HH:MM in the chat's time zone: instant alerts wait, then come as a digest"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{value!r} is not a time zone name like Europe/Berlin") from None
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_quiet_hours(value)
+            return value.replace(" ", "")
+        return value
 
     @model_validator(mode="after")
     def _fits_kind(self) -> ChannelSettings:
@@ -257,6 +281,29 @@ class TelegramSettings(_Model):
     )
     mode: Literal["polling", "webhook"] = Field("polling", description="polling or webhook")
     admins: tuple[int, ...] = Field((), description="Telegram user ids allowed to change topics and sources")
+    link_preview: bool = Field(False, description="show a link preview under each alert")
+    webhook_listen: str = Field(
+        "127.0.0.1:8443", description="webhook mode: HOST:PORT our HTTP server listens on"
+    )
+    webhook_url: str | None = Field(
+        None, description="webhook mode: the public https URL Telegram posts updates to"
+    )
+    webhook_secret_env: str | None = Field(
+        None, description="webhook mode: environment variable with the secret token Telegram sends back"
+    )
+    webhook_secret_file: str | None = Field(None, description="webhook mode: file with the secret token")
+
+    @model_validator(mode="after")
+    def _webhook(self) -> TelegramSettings:
+        if self.mode == "webhook":
+            if not self.webhook_url or not is_http_url(self.webhook_url):
+                raise ValueError("mode = 'webhook' needs webhook_url, the public http(s) URL of the bot")
+            if not (self.webhook_secret_env or self.webhook_secret_file):
+                raise ValueError("mode = 'webhook' needs webhook_secret_env or webhook_secret_file")
+        host, _, port = self.webhook_listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"webhook_listen: {self.webhook_listen!r} is not HOST:PORT")
+        return self
 
 
 class SlackSettings(_Model):
@@ -464,6 +511,14 @@ def check_secrets(settings: Settings) -> None:
         if not (t.token_env or t.token_file):
             raise ConfigError("telegram: set token_env or token_file")
         read_secret(settings, "telegram", "token", t.token_env if not t.token_file else None, t.token_file)
+        if t.mode == "webhook":
+            read_secret(
+                settings,
+                "telegram",
+                "webhook_secret",
+                t.webhook_secret_env if not t.webhook_secret_file else None,
+                t.webhook_secret_file,
+            )
     if settings.slack:
         s = settings.slack
         read_secret(

@@ -23,8 +23,12 @@ def build_channels(settings: Settings, console: Console | None = None) -> dict[s
         channels["jsonl"] = JsonlChannel(jsonl)
     if any(c.kind == "console" for c in settings.channels):
         channels["console"] = ConsoleChannel(console)
+    if settings.telegram is not None or any(c.kind == "telegram" for c in settings.channels):
+        from handlers.telegram import TelegramChannel
+
+        channels["telegram"] = TelegramChannel.from_settings(settings)
     for index, channel in enumerate(settings.channels):
-        if channel.kind in ("telegram", "slack"):
+        if channel.kind == "slack":
             raise ConfigError(
                 f"channels[{index}].kind: {channel.kind!r} delivery is not available in this version yet; "
                 "use jsonl or console"

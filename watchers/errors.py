@@ -9,8 +9,9 @@
     │   └── ParseError              the bytes are not a feed / not a page we can read
     ├── QuerySyntaxError            a topic query that does not parse (carries the column)
     └── DeliveryError               a channel could not take an alert
-        ├── RateLimited             retry after ``retry_after`` seconds
-        └── ChatGone                the chat no longer accepts messages; deactivate it
+        ├── RateLimited             retry after ``retry_after`` seconds (``scope``: "chat" or "global")
+        ├── ChatGone                the chat no longer accepts messages; deactivate it
+        └── ChatMigrated            the chat has a new id (a Telegram group became a supergroup)
 
 The domain (``watchers``) is the lowest layer, so the whole tree lives here and ``bot``/``handlers``
 import it; every message is a readable sentence because it is shown to users as a source's "last error".
@@ -69,12 +70,25 @@ class DeliveryError(NewswatchError):
 
 
 class RateLimited(DeliveryError):
-    """The platform asked us to wait ``retry_after`` seconds before the next message."""
+    """The platform asked us to wait ``retry_after`` seconds before the next message.
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
+    ``scope`` says what the wait applies to: ``"chat"`` (only this chat pauses) or ``"global"`` (the whole
+    bot pauses on that platform).
+    """
+
+    def __init__(self, message: str, *, retry_after: float, scope: str = "chat") -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.scope = scope
 
 
 class ChatGone(DeliveryError):
     """The chat is blocked, deleted or archived: stop delivering there."""
+
+
+class ChatMigrated(DeliveryError):
+    """The chat now lives under ``new_id`` (a Telegram group upgraded to a supergroup): update and retry."""
+
+    def __init__(self, message: str, *, new_id: str) -> None:
+        super().__init__(message)
+        self.new_id = new_id

@@ -1,0 +1,1 @@
+"""Local stand-ins for the chat platforms' APIs: real HTTP servers on loopback for tests and demos."""
