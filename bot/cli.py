@@ -179,12 +179,19 @@ def run(config: ConfigOpt = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
+        from handlers.slack import start_slack
+
+        slack = None
         try:
+            slack = await start_slack(settings, store) if settings.slack else None
             await Service(newswatch).run(stop)
         finally:
+            if slack is not None:
+                await slack.stop()
             await newswatch.aclose()
 
-    _run(serve)
+    with handled():
+        _run(serve)
     store.close()
     err.print("newswatch stopped", markup=False)
 

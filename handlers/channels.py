@@ -23,8 +23,12 @@ def build_channels(settings: Settings, console: Console | None = None) -> dict[s
         channels["jsonl"] = JsonlChannel(jsonl)
     if any(c.kind == "console" for c in settings.channels):
         channels["console"] = ConsoleChannel(console)
+    if settings.slack is not None or any(c.kind == "slack" for c in settings.channels):
+        from handlers.slack import build_slack_channel
+
+        channels["slack"] = build_slack_channel(settings)
     for index, channel in enumerate(settings.channels):
-        if channel.kind in ("telegram", "slack"):
+        if channel.kind == "telegram":
             raise ConfigError(
                 f"channels[{index}].kind: {channel.kind!r} delivery is not available in this version yet; "
                 "use jsonl or console"
