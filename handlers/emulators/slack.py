@@ -113,7 +113,7 @@ class SlackEmulator:
         self._ephemeral: list[Ephemeral] = []
         self._faults: dict[str, deque[_Fault]] = {}
         self._envelopes: dict[str, dict[str, Any]] = {}
-        self._acks: dict[str, dict[str, Any]] = {}
+        self._acks: dict[str, list[dict[str, Any]]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._response_urls: dict[str, tuple[str, str]] = {}
         self._ts = itertools.count(1)
@@ -451,7 +451,7 @@ class SlackEmulator:
                 envelope_id = ack.get("envelope_id") if isinstance(ack, dict) else None
                 if envelope_id:
                     with self._lock:
-                        self._acks.setdefault(envelope_id, ack)
+                        self._acks.setdefault(envelope_id, []).append(ack)
         finally:
             with self._lock:
                 if ws in self._sockets:
@@ -519,13 +519,16 @@ class SlackEmulator:
 
         asyncio.run_coroutine_threadsafe(send(), self._loop).result(10)
 
-    def acked(self, envelope_id: str) -> bool:
+    def acked(self, envelope_id: str) -> int:
+        """How many times the client acknowledged this envelope (once per delivery when it behaves)."""
         with self._lock:
-            return envelope_id in self._acks
+            return len(self._acks.get(envelope_id, []))
 
     def ack_payload(self, envelope_id: str) -> dict[str, Any] | None:
+        """The first acknowledgement's frame (``{"envelope_id", "payload"?}``), if any."""
         with self._lock:
-            return self._acks.get(envelope_id)
+            acks = self._acks.get(envelope_id)
+            return acks[0] if acks else None
 
     # ---- payload builders ------------------------------------------------------------------------
 
