@@ -65,10 +65,18 @@ class SlackChannel:
     with ``chat.update``; a Slack message is identified by channel + ts, the channel being the chat's
     ``external_id``. Errors become the outbox's ``RateLimited`` / ``ChatGone`` / ``DeliveryError``."""
 
-    def __init__(self, client: AsyncWebClient, *, unfurl_links: bool = False, unfurl_media: bool = False):
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        unfurl_links: bool = False,
+        unfurl_media: bool = False,
+        timeout: float = API_TIMEOUT,
+    ):
         self.client = client
         self.unfurl_links = unfurl_links
         self.unfurl_media = unfurl_media
+        self.timeout = timeout
 
     async def send(self, chat: Chat, alert: Alert) -> str | None:
         text, blocks = alert_blocks(alert, chat.timezone)
@@ -99,10 +107,12 @@ class SlackChannel:
 
     async def _call(self, method: str, call: Awaitable[Any]) -> Any:
         try:
-            return await asyncio.wait_for(call, API_TIMEOUT)
+            return await asyncio.wait_for(call, self.timeout)
         except SlackApiError as exc:
             raise delivery_error(method, exc) from None
-        except (TimeoutError, ClientError, OSError) as exc:
+        except TimeoutError:
+            raise DeliveryError(f"Slack {method} timed out after {self.timeout:g} s") from None
+        except (ClientError, OSError) as exc:
             raise DeliveryError(f"Slack {method} failed: {type(exc).__name__} {exc}".strip()) from None
 
 

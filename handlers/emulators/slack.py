@@ -75,6 +75,7 @@ class _Fault:
     error: str = ""
     retry_after: float = 1
     status: int = 500
+    delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class SlackEmulator:
         app_token: str = "xapp-emulator-token",  # noqa: S107 - the emulator's own fake token
         team_id: str = "T0EMULATOR",
         bot_user_id: str = "U0NEWSWATCH",
+        port: int = 0,
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
@@ -120,7 +122,7 @@ class SlackEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
-        self._port = 0
+        self._port = port
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -170,7 +172,7 @@ class SlackEmulator:
         app.router.add_post("/response/{key}", self._response_url)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()
         server = site._server
         assert server is not None
@@ -208,8 +210,9 @@ class SlackEmulator:
         """The next ``times`` calls answer HTTP 429 with ``Retry-After`` (whole seconds, as Slack sends)."""
         self._add_fault(method, _Fault("ratelimited", retry_after=retry_after), times)
 
-    def server_error_next(self, method: str, status: int = 500, times: int = 1) -> None:
-        self._add_fault(method, _Fault("status", status=status), times)
+    def server_error_next(self, method: str, status: int = 500, times: int = 1, *, delay: float = 0) -> None:
+        """The next ``times`` calls answer HTTP ``status`` (after ``delay`` seconds: a hanging server)."""
+        self._add_fault(method, _Fault("status", status=status, delay=delay), times)
 
     def _add_fault(self, method: str, fault: _Fault, times: int) -> None:
         with self._lock:
@@ -255,6 +258,7 @@ class SlackEmulator:
             queue = self._faults.get(method)
             fault = queue.popleft() if queue else None
         if fault is not None:
+            await asyncio.sleep(fault.delay)
             if fault.kind == "ratelimited":
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},
@@ -662,3 +666,44 @@ async def post_signed(
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
         response = await client.post(url, content=body.encode(), headers=headers)
     return SignedResponse(response.status_code, response.text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m handlers.emulators.slack``: a local Slack to point a config at, with a live transcript."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Run the Slack emulator on 127.0.0.1 until Ctrl-C.")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    parser.add_argument("--channel", action="append", default=[], help="a channel id to create (repeatable)")
+    args = parser.parse_args(argv)
+    emulator = SlackEmulator(port=args.port).start()
+    for channel in args.channel or ["C0NEWSDESK"]:
+        emulator.add_channel(channel)
+    print(f'Slack emulator at {emulator.url}; in your config: [slack] api_base = "{emulator.api_base}"')
+    print(f"export SLACK_BOT_TOKEN={emulator.bot_token} SLACK_APP_TOKEN={emulator.app_token}")
+    print(f"channels: {', '.join(args.channel or ['C0NEWSDESK'])}; Ctrl-C to stop", flush=True)
+    shown: dict[tuple[str, str], int] = {}
+    replies = 0
+    try:
+        while True:
+            time.sleep(0.5)
+            with emulator._lock:
+                channels = list(emulator._messages)
+            for channel in channels:
+                for message in emulator.messages(channel):
+                    versions = len(message.edits) + 1
+                    if shown.get((channel, message.ts), 0) < versions:
+                        verb = "edited" if (channel, message.ts) in shown else "posted"
+                        shown[(channel, message.ts)] = versions
+                        print(f"[{channel}] {verb} {message.ts}: {message.text}", flush=True)
+            for reply in emulator.ephemerals()[replies:]:
+                replies += 1
+                print(f"[{reply.channel}] to {reply.user} only: {reply.text}", flush=True)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

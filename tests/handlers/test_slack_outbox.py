@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.store import Store
 from handlers.channels import build_channels
 from handlers.emulators.slack import SlackEmulator
-from handlers.slack import start_slack
+from handlers.slack import SlackChannel, slack_client, start_slack
 from tests.bot.test_poll_once import NATO_TITLE, RSS, Clock, publish
 from tests.handlers.slack_support import CHANNEL, settings_for, slack, slack_config
 from tests.handlers.test_slack_render import control_sequences, mrkdwn_texts
@@ -189,3 +189,15 @@ async def test_hostile_article_text_reaches_slack_inert(slack: SlackEmulator, de
         assert "<https://evil" not in text
         for sequence in control_sequences(text):
             assert sequence.startswith(f"<{desk.site.url}/"), sequence
+
+
+async def test_a_hanging_slack_times_out_and_is_retried(slack: SlackEmulator, desk: Desk) -> None:
+    slack.server_error_next("chat.postMessage", status=503, delay=2)
+    desk.app.dispatcher.channels = {"slack": SlackChannel(slack_client(desk.settings), timeout=0.3)}
+    assert (await desk.app.poll_once()).dispatch.retried == 1
+    [row] = desk.deliveries()
+    assert row.status == "pending"
+    assert row.last_error == "Slack chat.postMessage timed out after 0.3 s"
+    desk.make_due()
+    assert (await desk.app.dispatcher.dispatch_pending()).sent == 1
+    assert len(slack.messages(CHANNEL)) == 1
