@@ -52,6 +52,7 @@ CHAT_GONE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 AUTH_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope"}
 )
+UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 MUTE_HOURS = 8
 SIMILAR_LIMIT = 5
 API_TIMEOUT = 15
@@ -94,15 +95,26 @@ class SlackChannel:
         return str(response["ts"])
 
     async def update(self, chat: Chat, alert: Alert, message_id: str | None) -> str | None:
+        """Edit the alert in place; a message someone deleted stays deleted (no second post)."""
         if not message_id:  # never posted with a ts (should not happen): post it instead of losing it
             return await self.send(chat, alert)
         text, blocks = alert_blocks(alert, chat.timezone)
-        await self._call(
-            "chat.update",
-            self.client.chat_update(
-                channel=chat.external_id, ts=message_id, text=text, blocks=blocks, link_names=False
-            ),
-        )
+        try:
+            await asyncio.wait_for(
+                self.client.chat_update(
+                    channel=chat.external_id, ts=message_id, text=text, blocks=blocks, link_names=False
+                ),
+                self.timeout,
+            )
+        except SlackApiError as exc:
+            error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+            if error not in UNEDITABLE:
+                raise delivery_error("chat.update", exc) from None
+            log.info("slack_update_skipped chat_id=%s ts=%s error=%s", chat.id, message_id, error)
+        except TimeoutError:
+            raise DeliveryError(f"Slack chat.update timed out after {self.timeout:g} s") from None
+        except (ClientError, OSError) as exc:
+            raise DeliveryError(f"Slack chat.update failed: {type(exc).__name__} {exc}".strip()) from None
         return message_id
 
     async def _call(self, method: str, call: Awaitable[Any]) -> Any:
@@ -223,6 +235,12 @@ def _similar(store: Store, value: str) -> Reply:
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
 
 
+def _ignore_env_token_warning(record: logging.LogRecord) -> bool:
+    """Bolt also reads ``SLACK_BOT_TOKEN`` from the environment and warns that our client wins; it does,
+    by design (the token comes from ``[slack]``), so that one warning is noise."""
+    return "`token` will be unused" not in record.getMessage()
+
+
 def delivery_key(body: dict[str, Any]) -> str | None:
     """Slack's own id for a delivery: ``event_id`` for events, ``trigger_id`` for commands and buttons."""
     if body.get("event_id"):
@@ -236,11 +254,13 @@ def build_app(
     client: AsyncWebClient, store: Store, slack: SlackSettings, *, signing_secret: str, dedupe: InboundDedupe
 ) -> AsyncApp:
     """The bolt app with every listener registered (one place, so the wiring stays visible)."""
+    bolt_log = logging.getLogger("newswatch.slack_bolt")
+    bolt_log.addFilter(_ignore_env_token_warning)
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
         request_verification_enabled=slack.mode == "http",
-        logger=logging.getLogger("newswatch.slack_bolt"),
+        logger=bolt_log,
     )
     admins = frozenset(slack.admins)
 
@@ -327,6 +347,27 @@ async def check_auth(client: AsyncWebClient) -> dict[str, Any]:
     return dict(response.data) if isinstance(response.data, dict) else {}
 
 
+async def check_app_token(client: AsyncWebClient, app_token: str) -> None:
+    """One ``apps.connections.open`` up front: the Socket Mode client retries a refused app token forever,
+    so a wrong one must fail here, clearly, instead."""
+    try:
+        await asyncio.wait_for(client.apps_connections_open(app_token=app_token), API_TIMEOUT)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        if error in AUTH_ERRORS:
+            raise ConfigError(
+                f"slack: apps.connections.open refused the app token ({error}); check [slack] "
+                "app_token_env / app_token_file (an xapp- token with connections:write)"
+            ) from None
+        raise NewswatchError(
+            f"slack: apps.connections.open failed at {client.base_url}: {error or exc}"
+        ) from None
+    except (TimeoutError, ClientError, OSError) as exc:
+        raise NewswatchError(
+            f"slack: cannot reach {client.base_url}: {type(exc).__name__} {exc}".strip()
+        ) from None
+
+
 async def start_slack(settings: Settings, store: Store) -> RunningSlack:
     """Check the token, build the bolt app and start receiving (Socket Mode or HTTP)."""
     slack = _section(settings)
@@ -343,13 +384,10 @@ async def start_slack(settings: Settings, store: Store) -> RunningSlack:
         )
         if app_token is None:
             raise ConfigError("slack: Socket Mode needs app_token_env or app_token_file")
+        await check_app_token(client, app_token)
         app = build_app(client, store, slack, signing_secret="", dedupe=dedupe)
         handler = AsyncSocketModeHandler(app, app_token=app_token)
-        try:
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-        except SlackApiError as exc:
-            error = exc.response.get("error") if isinstance(exc.response.data, dict) else exc
-            raise ConfigError(f"slack: apps.connections.open refused the app token ({error})") from None
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("slack_started mode=socket team=%s", identity.get("team"))
         return RunningSlack(
             app, str(identity.get("user_id", "")), str(identity.get("team", "")), None, handler.close_async

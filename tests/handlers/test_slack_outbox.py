@@ -201,3 +201,29 @@ async def test_a_hanging_slack_times_out_and_is_retried(slack: SlackEmulator, de
     desk.make_due()
     assert (await desk.app.dispatcher.dispatch_pending()).sent == 1
     assert len(slack.messages(CHANNEL)) == 1
+
+
+async def test_an_alert_deleted_in_slack_is_not_posted_again(slack: SlackEmulator, desk: Desk) -> None:
+    assert (await desk.app.poll_once()).dispatch.sent == 1
+    slack.fail_next("chat.update", "message_not_found")  # someone deleted the alert
+    publish(desk.site, desk.clock, wire=True)
+    assert (await desk.app.poll_once()).dispatch.updated == 1
+    assert len(slack.messages(CHANNEL)) == 1
+    assert len(slack.method_calls("chat.postMessage")) == 1
+    [row] = desk.deliveries()
+    assert row.pending_update is False
+
+
+async def test_a_wrong_app_token_stops_the_start_with_a_clear_error(
+    slack: SlackEmulator, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-not-this-one")
+    with pytest.raises(ConfigError, match=r"apps.connections.open refused the app token \(invalid_auth\)"):
+        await start_slack(desk.settings, desk.store)
+
+
+def test_check_config_builds_the_slack_channel_without_network(slack: SlackEmulator, tmp_path: Path) -> None:
+    settings = settings_for(slack_config(slack, f"sqlite:///{tmp_path}/c.db"), tmp_path)
+    channels = build_channels(settings)
+    assert isinstance(channels["slack"], SlackChannel)
+    assert slack.calls == []

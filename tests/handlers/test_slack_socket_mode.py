@@ -132,9 +132,11 @@ async def test_the_same_event_in_a_new_envelope_is_acted_on_once(
 async def test_after_a_disconnect_the_app_reconnects_and_keeps_answering(
     slack: SlackEmulator, running: tuple[RunningSlack, Store]
 ) -> None:
-    assert slack.connections_opened == 1
+    opened = slack.connections_opened
     slack.disconnect("refresh_requested")
-    await eventually(lambda: slack.connections_opened == 2 and slack.connected(), what="a new connection")
+    await eventually(
+        lambda: slack.connections_opened == opened + 1 and slack.connected(), what="reconnection"
+    )
     envelope = slack.send_envelope("slash_commands", slack.slash_command("help", channel=CHANNEL, user=USER))
     await eventually(lambda: slack.acked(envelope), what="the ack")
     await eventually(lambda: slack.ephemerals(CHANNEL), what="the reply")
