@@ -528,6 +528,11 @@ class SlackEmulator:
         with self._lock:
             return len(self._acks.get(envelope_id, []))
 
+    def unacked(self) -> list[str]:
+        """Envelopes delivered but never acknowledged (candidates for ``redeliver``), oldest first."""
+        with self._lock:
+            return [e for e in self._envelopes if e not in self._acks]
+
     def ack_payload(self, envelope_id: str) -> dict[str, Any] | None:
         """The first acknowledgement's frame (``{"envelope_id", "payload"?}``), if any."""
         with self._lock:
