@@ -115,16 +115,17 @@ def button_blocks(buttons: tuple[Button, ...], block_id: str = "newswatch_action
 def alert_blocks(alert: Alert, zone: str = "UTC") -> tuple[str, list[Block]]:
     """``(fallback_text, blocks)`` for an alert; an update renders the same message with every outlet."""
     when = local_time(alert.published, zone) if alert.published else "undated"
+    title = alert.title.strip() or "Untitled story"  # Slack refuses an empty header
     meta = f"{link(alert.url, _clip(alert.source, 200))} · {escape(when)} · topic: {fit(alert.topic, 200)}"
     meta += f" · story {alert.story_id}"
     blocks: list[Block] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _clip(alert.title, HEADER_MAX), "emoji": False},
+            "text": {"type": "plain_text", "text": _clip(title, HEADER_MAX), "emoji": False},
         },
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": "*" + link(alert.url, _clip(alert.title, 500)) + "*"},
+            "text": {"type": "mrkdwn", "text": "*" + link(alert.url, _clip(title, 500)) + "*"},
         },
     ]
     if alert.summary.strip():
@@ -146,7 +147,8 @@ def alert_blocks(alert: Alert, zone: str = "UTC") -> tuple[str, list[Block]]:
 def reply_blocks(reply: Reply) -> tuple[str, list[Block]]:
     """``(fallback_text, blocks)`` for a command reply: text in sections, items as linked sections."""
     blocks: list[Block] = []
-    for chunk in _chunks(reply.text, SECTION_MAX - 10):
+    text_chunks = _chunks(reply.text, SECTION_MAX - 10) if reply.text.strip() or not reply.items else []
+    for chunk in text_chunks:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": escape(chunk)}})
     for number, item in enumerate(reply.items, 1):
         line = f"{number}. *{link(item.url, _clip(item.title, 500))}*"
@@ -179,6 +181,6 @@ def _chunks(text: str, size: int) -> list[str]:
             current = line
         else:
             current = candidate
-    if current or not pieces:
-        pieces.append(current or " ")
+    if current.strip() or not pieces:
+        pieces.append(current if current.strip() else "(empty)")
     return pieces

@@ -319,6 +319,33 @@ class SlackEmulator:
             blocks = json.loads(blocks)
         return list(blocks)
 
+    @staticmethod
+    def _invalid_blocks(blocks: list[dict[str, Any]]) -> str | None:
+        """Block Kit's documented limits, checked as Slack does (``invalid_blocks`` when broken)."""
+        if len(blocks) > 50:
+            return "no more than 50 items allowed"
+        for index, block in enumerate(blocks):
+            kind = block.get("type")
+            text = block.get("text") or {}
+            if kind == "header" and (
+                text.get("type") != "plain_text" or not 0 < len(text.get("text", "")) <= 150
+            ):
+                return f"header [{index}]: plain_text of 1 to 150 characters"
+            if kind == "section" and text and not 0 < len(text.get("text", "")) <= 3000:
+                return f"section [{index}]: text of 1 to 3000 characters"
+            if kind == "context":
+                elements = block.get("elements") or []
+                if not 0 < len(elements) <= 10 or any(len(e.get("text", "")) > 3000 for e in elements):
+                    return f"context [{index}]: 1 to 10 elements of at most 3000 characters"
+            if kind == "actions":
+                for element in block.get("elements") or []:
+                    if (
+                        len(element.get("text", {}).get("text", "")) > 75
+                        or len(element.get("value", "")) > 2000
+                    ):
+                        return f"actions [{index}]: button label over 75 or value over 2000 characters"
+        return None
+
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", ""))
         text, blocks = str(params.get("text") or ""), self._blocks(params)
@@ -330,8 +357,9 @@ class SlackEmulator:
                 return {"ok": False, "error": "no_text"}
             if len(text) > 40_000:
                 return {"ok": False, "error": "msg_too_long"}
-            if len(blocks) > 50:
-                return {"ok": False, "error": "invalid_blocks"}
+            problem = self._invalid_blocks(blocks)
+            if problem:
+                return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
             ts = self._next_ts()
             thread = params.get("thread_ts")
             message = PostedMessage(channel, ts, text, blocks, str(thread) if thread else None, dict(params))
@@ -356,6 +384,9 @@ class SlackEmulator:
             error = self._channel_error(channel, writing=True)
             if error:
                 return {"ok": False, "error": error}
+            problem = self._invalid_blocks(blocks)
+            if problem:
+                return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
             found = [m for m in self._messages.get(channel, []) if m.ts == ts]
             if not found:
                 return {"ok": False, "error": "message_not_found"}

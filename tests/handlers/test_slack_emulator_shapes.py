@@ -108,3 +108,16 @@ async def test_web_api_errors_have_slacks_shape(slack: SlackEmulator) -> None:
         assert unauthenticated.json() == {"ok": False, "error": "not_authed"}
         info = await http.get("conversations.info", params={"channel": CHANNEL}, headers=bearer)
         assert info.json()["channel"]["id"] == CHANNEL
+
+
+async def test_the_emulator_refuses_blocks_slack_would_refuse(slack: SlackEmulator) -> None:
+    bearer = {"Authorization": f"Bearer {slack.bot_token}"}
+    too_long = [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}]
+    too_many = [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}] * 51
+    async with httpx.AsyncClient(trust_env=False, base_url=slack.api_base) as http:
+        for blocks in (too_long, too_many):
+            body = {"channel": CHANNEL, "text": "x", "blocks": blocks}
+            answer = (await http.post("chat.postMessage", json=body, headers=bearer)).json()
+            assert answer["ok"] is False
+            assert answer["error"] == "invalid_blocks"
+    assert slack.messages(CHANNEL) == []

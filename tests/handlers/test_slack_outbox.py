@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from bot.alerts import AlertSource
 from bot.app import Newswatch
 from bot.catalog import sync_config
 from bot.models import Chat, Delivery, utcnow
@@ -25,7 +26,7 @@ from handlers.emulators.slack import SlackEmulator
 from handlers.slack import SlackChannel, slack_client, start_slack
 from tests.bot.test_poll_once import NATO_TITLE, RSS, Clock, publish
 from tests.handlers.slack_support import CHANNEL, settings_for, slack, slack_config
-from tests.handlers.test_slack_render import control_sequences, mrkdwn_texts
+from tests.handlers.test_slack_render import control_sequences, make_alert, mrkdwn_texts
 from watchers.errors import ConfigError
 
 __all__ = ["slack"]
@@ -227,3 +228,18 @@ def test_check_config_builds_the_slack_channel_without_network(slack: SlackEmula
     channels = build_channels(settings)
     assert isinstance(channels["slack"], SlackChannel)
     assert slack.calls == []
+
+
+async def test_oversized_hostile_alerts_pass_slacks_block_checks(slack: SlackEmulator, desk: Desk) -> None:
+    """The emulator refuses what Slack refuses (invalid_blocks); a huge alert is trimmed to fit."""
+    channel = SlackChannel(slack_client(desk.settings))
+    chat = Chat(platform="slack", external_id=CHANNEL)
+    sources = tuple(
+        AlertSource(f"<!here> Outlet {i} " * 20, f"https://o{i}.example/" + "x" * 300, "t") for i in range(40)
+    )
+    alert = make_alert(title="<!channel> " * 100, summary="& <b> " * 3000, sources=sources, topic="T" * 200)
+    ts = await channel.send(chat, alert)
+    await channel.update(chat, alert, ts)
+    [message] = slack.messages(CHANNEL)
+    assert len(message.edits) == 1
+    assert "&lt;!channel&gt;" in json.dumps(message.blocks)

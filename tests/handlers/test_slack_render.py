@@ -162,3 +162,9 @@ def test_fit_never_cuts_inside_an_entity(raw: str, limit: int) -> None:
     out = fit(raw, limit)
     assert len(out) <= limit
     assert re.fullmatch(r"([^&<>]|&amp;|&lt;|&gt;)*…?", out), out
+
+
+def test_an_untitled_story_still_has_a_header() -> None:
+    _, blocks = alert_blocks(make_alert(title="   ", summary=""))
+    assert blocks[0]["text"]["text"] == "Untitled story"
+    assert [b["type"] for b in blocks] == ["header", "section", "context", "actions"]
