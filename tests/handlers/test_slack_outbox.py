@@ -31,6 +31,8 @@ from watchers.errors import ConfigError
 
 __all__ = ["slack"]
 
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # store-agnostic checks
+
 
 @dataclass
 class Desk:
@@ -147,6 +149,7 @@ async def test_server_errors_are_retried_until_delivered(slack: SlackEmulator, d
     assert len(slack.messages(CHANNEL)) == 1
 
 
+@SQLITE_ONLY
 async def test_a_revoked_token_is_retried_and_said_clearly(slack: SlackEmulator, desk: Desk) -> None:
     slack.invalid_auth = True
     assert (await desk.app.poll_once()).dispatch.retried == 1
@@ -159,6 +162,7 @@ async def test_a_revoked_token_is_retried_and_said_clearly(slack: SlackEmulator,
     assert (await desk.app.dispatcher.dispatch_pending()).sent == 1
 
 
+@SQLITE_ONLY
 async def test_invalid_auth_stops_the_start_with_a_clear_error(slack: SlackEmulator, desk: Desk) -> None:
     slack.invalid_auth = True
     with pytest.raises(ConfigError, match=r"bot token was refused .*invalid_auth"):
@@ -192,8 +196,9 @@ async def test_hostile_article_text_reaches_slack_inert(slack: SlackEmulator, de
             assert sequence.startswith(f"<{desk.site.url}/"), sequence
 
 
+@SQLITE_ONLY
 async def test_a_hanging_slack_times_out_and_is_retried(slack: SlackEmulator, desk: Desk) -> None:
-    slack.server_error_next("chat.postMessage", status=503, delay=2)
+    slack.server_error_next("chat.postMessage", status=503, delay=1)
     desk.app.dispatcher.channels = {"slack": SlackChannel(slack_client(desk.settings), timeout=0.3)}
     assert (await desk.app.poll_once()).dispatch.retried == 1
     [row] = desk.deliveries()
@@ -204,6 +209,7 @@ async def test_a_hanging_slack_times_out_and_is_retried(slack: SlackEmulator, de
     assert len(slack.messages(CHANNEL)) == 1
 
 
+@SQLITE_ONLY
 async def test_an_alert_deleted_in_slack_is_not_posted_again(slack: SlackEmulator, desk: Desk) -> None:
     assert (await desk.app.poll_once()).dispatch.sent == 1
     slack.fail_next("chat.update", "message_not_found")  # someone deleted the alert
@@ -215,6 +221,7 @@ async def test_an_alert_deleted_in_slack_is_not_posted_again(slack: SlackEmulato
     assert row.pending_update is False
 
 
+@SQLITE_ONLY
 async def test_a_wrong_app_token_stops_the_start_with_a_clear_error(
     slack: SlackEmulator, desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,6 +237,7 @@ def test_check_config_builds_the_slack_channel_without_network(slack: SlackEmula
     assert slack.calls == []
 
 
+@SQLITE_ONLY
 async def test_oversized_hostile_alerts_pass_slacks_block_checks(slack: SlackEmulator, desk: Desk) -> None:
     """The emulator refuses what Slack refuses (invalid_blocks); a huge alert is trimmed to fit."""
     channel = SlackChannel(slack_client(desk.settings))
