@@ -241,6 +241,17 @@ def _ignore_env_token_warning(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
+async def answer(work: Callable[..., Reply], *args: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Run a (blocking, database-reading) command off the event loop and render its reply; a crash
+    becomes an apology to the user and a logged traceback, never silence."""
+    try:
+        reply = await asyncio.to_thread(work, *args)
+    except Exception:
+        log.exception("slack_command_crashed")
+        reply = Reply("Sorry, that failed on our side; nothing was changed. Please try again.", error=True)
+    return reply_blocks(reply)
+
+
 def delivery_key(body: dict[str, Any]) -> str | None:
     """Slack's own id for a delivery: ``event_id`` for events, ``trigger_id`` for commands and buttons."""
     if body.get("event_id"):
@@ -255,7 +266,8 @@ def build_app(
 ) -> AsyncApp:
     """The bolt app with every listener registered (one place, so the wiring stays visible)."""
     bolt_log = logging.getLogger("newswatch.slack_bolt")
-    bolt_log.addFilter(_ignore_env_token_warning)
+    if _ignore_env_token_warning not in bolt_log.filters:
+        bolt_log.addFilter(_ignore_env_token_warning)
     app = AsyncApp(
         client=client,
         signing_secret=signing_secret,
@@ -283,15 +295,13 @@ def build_app(
     async def news_command(command: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
         ctx = context(str(command.get("user_id", "")), str(command.get("channel_id", "")))
         line = str(command.get("text") or "").strip() or "help"
-        reply = await asyncio.to_thread(run_command, ctx, line)
-        text, blocks = reply_blocks(reply)
+        text, blocks = await answer(run_command, ctx, line)
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     async def mention(event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
         ctx = context(str(event.get("user", "")), str(event.get("channel", "")))
         line = _MENTION.sub("", str(event.get("text") or "")).strip() or "help"
-        reply = await asyncio.to_thread(run_command, ctx, line)
-        text, blocks = reply_blocks(reply)
+        text, blocks = await answer(run_command, ctx, line)
         await say(
             text=text, blocks=blocks, thread_ts=event.get("thread_ts") or event.get("ts"), link_names=False
         )
@@ -304,8 +314,7 @@ def build_app(
                 (body.get("channel") or {}).get("id", "")
                 or (body.get("container") or {}).get("channel_id", "")
             )
-            reply = await asyncio.to_thread(button_reply, store, channel, user, name, value)
-            text, blocks = reply_blocks(reply)
+            text, blocks = await answer(button_reply, store, channel, user, name, value)
             await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     app.command(COMMAND)(ack=ack_now, lazy=[news_command])

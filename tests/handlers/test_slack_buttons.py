@@ -14,7 +14,8 @@ from bot.settings import settings_from_dict
 from bot.store import Store
 from handlers.channels import build_channels
 from handlers.emulators.slack import SlackEmulator
-from handlers.slack import button_reply, delivery_key
+from handlers.render import Reply
+from handlers.slack import answer, button_reply, delivery_key
 from tests.bot.test_poll_once import NATO_TITLE, Clock, publish
 from tests.handlers.slack_support import CHANNEL, USER, settings_for, slack, slack_config
 from watchers.errors import ConfigError
@@ -64,3 +65,13 @@ def test_a_slack_channel_needs_the_slack_section(tmp_path: Path) -> None:
     }
     with pytest.raises(ConfigError, match=r"\[slack\] section"):
         build_channels(settings_from_dict(data, tmp_path))
+
+
+async def test_a_crashing_command_is_answered_with_an_apology(caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> Reply:
+        raise RuntimeError("database went away")
+
+    text, blocks = await answer(broken)
+    assert text.startswith("Sorry, that failed on our side")
+    assert blocks[0]["type"] == "section"
+    assert "slack_command_crashed" in caplog.text
