@@ -179,11 +179,12 @@ def run(config: ConfigOpt = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
-        from handlers.slack import start_slack
-
         slack = None
         try:
-            slack = await start_slack(settings, store) if settings.slack else None
+            if settings.slack is not None:
+                from handlers.slack import start_slack
+
+                slack = await start_slack(settings, store)
             await Service(newswatch).run(stop)
         finally:
             if slack is not None:
