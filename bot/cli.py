@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import httpx
 import typer
@@ -33,6 +33,13 @@ from bot.settings import Settings, config_path, load_settings
 from bot.store import Store, current_revision, head_revision
 from watchers.errors import ConfigError, NewswatchError, StorageError
 from watchers.llm_summary import OpenAISummariser
+
+
+class _RunningAdapter(Protocol):
+    """A chat platform's adapter while ``run`` lasts (Telegram, Slack): stopped before the service closes."""
+
+    async def stop(self) -> None: ...
+
 
 app = typer.Typer(
     name="newswatch",
@@ -190,16 +197,20 @@ def run(config: ConfigOpt = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        adapters = []
+        adapters: list[_RunningAdapter] = []
         try:
             if settings.telegram is not None:
                 from handlers.telegram import start_telegram
 
                 adapters.append(await start_telegram(settings, store))
+            if settings.slack is not None:
+                from handlers.slack import start_slack
+
+                adapters.append(await start_slack(settings, store))
             err.print(f"newswatch running: {len(settings.sources)} sources; Ctrl-C to stop", markup=False)
             await Service(newswatch).run(stop)
         finally:
-            for adapter in adapters:
+            for adapter in reversed(adapters):
                 await adapter.stop()
             await newswatch.aclose()
 

@@ -264,3 +264,18 @@ class TermFrequency(SQLModel, table=True):
     __tablename__ = "term_frequencies"
     term: str = Field(primary_key=True)
     documents: int = 0
+
+
+class InboundEvent(SQLModel, table=True):
+    """A platform event or command already acted on: a redelivery (retry, another replica) is ignored.
+
+    ``key`` is the platform's own id for the delivery (Slack ``event_id``, or ``trigger_id`` for commands
+    and button presses); the unique constraint makes the first insert win across replicas.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_inbound_events_platform_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    key: str
+    received_at: datetime | None = _when(index=True)

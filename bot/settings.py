@@ -322,6 +322,30 @@ class SlackSettings(_Model):
     mode: Literal["socket", "http"] = Field("socket", description="socket (Socket Mode) or http")
     api_base: str = Field("https://slack.com/api/", description="Web API base URL")
     admins: tuple[str, ...] = Field((), description="Slack user ids allowed to change topics and sources")
+    http_listen: str = Field(
+        "127.0.0.1:3000",
+        description="HTTP mode: HOST:PORT the app listens on for Slack's requests (port 0: any free port)",
+    )
+    http_path: str = Field(
+        "/slack/events", description="HTTP mode: the request URL path set in the Slack app"
+    )
+    unfurl_links: bool = Field(False, description="let Slack unfurl article links under alerts")
+    unfurl_media: bool = Field(False, description="let Slack unfurl media links under alerts")
+
+    @field_validator("http_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"{value!r} is not HOST:PORT")
+        return value
+
+    @field_validator("http_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{value!r} must start with /")
+        return value
 
 
 class StoriesSettings(_Model):

@@ -8,11 +8,10 @@ from bot.dispatch import Channel
 from bot.settings import Settings
 from handlers.console import ConsoleChannel
 from handlers.jsonl import JsonlChannel
-from watchers.errors import ConfigError
 
 
 def build_channels(settings: Settings, console: Console | None = None) -> dict[str, Channel]:
-    """Platform name -> channel; raises ConfigError for kinds this version cannot deliver to."""
+    """Platform name -> channel; raises ConfigError when a platform's settings cannot be used."""
     channels: dict[str, Channel] = {}
     jsonl = {
         c.name: (None if c.path == "-" else settings.resolve_path(c.path or ""))
@@ -27,10 +26,8 @@ def build_channels(settings: Settings, console: Console | None = None) -> dict[s
         from handlers.telegram import TelegramChannel
 
         channels["telegram"] = TelegramChannel.from_settings(settings)
-    for index, channel in enumerate(settings.channels):
-        if channel.kind == "slack":
-            raise ConfigError(
-                f"channels[{index}].kind: {channel.kind!r} delivery is not available in this version yet; "
-                "use jsonl or console"
-            )
+    if settings.slack is not None or any(c.kind == "slack" for c in settings.channels):
+        from handlers.slack import build_slack_channel
+
+        channels["slack"] = build_slack_channel(settings)
     return channels

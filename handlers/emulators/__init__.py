@@ -1,1 +1,5 @@
-"""Local stand-ins for the chat platforms' APIs: real HTTP servers on loopback for tests and demos."""
+"""Local emulators of the chat platforms: real HTTP (and websocket) servers on loopback.
+
+They let the tests run the real client libraries, let the demo show a chat, and let a developer try the
+bot without tokens. Nothing here is used in production wiring.
+"""
