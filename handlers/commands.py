@@ -204,7 +204,7 @@ def _search_reply(text: str, page: SearchPage) -> Reply:
     if not page.hits:
         return Reply(f"Nothing found for {text!r}." if page.offset == 0 else "No more results.")
     first, last = page.offset + 1, page.offset + len(page.hits)
-    count = f"{page.total:,}" + ("+" if page.capped else "")
+    count = f"{page.total:,}" + ("+" if page.capped or page.partial else "")
     header = (
         f"Results {first}–{last} of {count} for {text!r}" + (f" ({page.note})" if page.note else "") + ":"
     )

@@ -1,11 +1,13 @@
 """Ranked, bounded, paged full-text search over stored articles.
 
-Order of work in one search: parse the query (``query_syntax``) → take the newest ``candidates`` matching
-articles (newest by id, which grows with fetch time; a page cursor pins the newest id so later arrivals do
-not shift pages) → rank only those (BM25 on SQLite FTS5, ``ts_rank_cd`` on PostgreSQL; title hits count
-about ten times a text hit) → build snippets for the one page shown. Ranking every match of very common
-words costs seconds on a large archive; ranking the newest N keeps every search fast, and the page says
-so (``capped``) so a reply can show "best of the newest 20,000 matches".
+Order of work in one search: parse the query (``query_syntax``) → read matching articles newest first
+(newest by id, which grows with fetch time) in id slices that double in size, each match scored as it is
+read (BM25 on SQLite FTS5, ``ts_rank_cd`` on PostgreSQL; a title hit counts about ten times a text hit),
+until ``candidates`` matches, the end of the archive, or the time budget → sort → build snippets for the
+one page shown. Ranking every match of very common words, or walking every position of a rare phrase of
+common words, costs seconds on a large archive; the slices bound both, and the page says which bound hit
+(``capped``: "best of the newest 10,000 matches"; ``partial``: "searched the newest N articles"). A page
+cursor pins the newest id and the searched range, so later pages are exact and arrivals shift nothing.
 """
 
 # SQL here is built only from this package's constants and numbered placeholders; user text is always
@@ -15,6 +17,7 @@ so (``capped``) so a reply can show "best of the newest 20,000 matches".
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +31,9 @@ from bot.search.query_syntax import Node, parse_search, to_fts5, to_tsquery_sql
 from bot.store import Store
 from watchers.errors import NewswatchError
 
-DEFAULT_CANDIDATES = 20_000
+DEFAULT_CANDIDATES = 10_000
+DEFAULT_BUDGET = 0.25  # seconds of searching before a first page answers with what it has
+FIRST_SLICE = 20_000  # ids in the newest slice; each next slice is twice as large
 MAX_LIMIT = 50
 TITLE_WEIGHT = 10.0
 MARK_START = "\x02"
@@ -95,8 +100,9 @@ class SearchHit:
 class SearchPage:
     """One page of ranked hits.
 
-    ``total`` counts the ranked matches; when ``capped`` is true more articles matched and only the
-    newest ``candidates`` of them were ranked, so ``total`` is a lower bound.
+    ``total`` counts the ranked matches. ``capped``: more articles matched than the ``candidates``
+    ranked (only the newest were), so ``total`` is a lower bound. ``searched`` is how many of the newest
+    articles were looked at; fewer than ``archive`` when the time budget ran out first.
     """
 
     query: str
@@ -106,13 +112,21 @@ class SearchPage:
     candidates: int
     offset: int
     next_cursor: str | None
+    searched: int = 0
+    archive: int = 0
+
+    @property
+    def partial(self) -> bool:
+        return self.searched < self.archive
 
     @property
     def note(self) -> str:
         """What a reply should say about bounded work; empty when every match was ranked."""
-        if not self.capped:
-            return ""
-        return f"showing the best of the newest {self.candidates:,} matches"
+        if self.capped:
+            return f"showing the best of the newest {self.candidates:,} matches"
+        if self.partial:
+            return f"searched the newest {self.searched:,} of {self.archive:,} articles in the time allowed"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -120,16 +134,23 @@ class _Cursor:
     newest_id: int
     offset: int
     since: int | None  # epoch microseconds, so page 2 filters exactly as page 1 did
+    floor: int = 0  # ids at or below were not searched on page 1 (time budget), nor on later pages
 
     def encode(self) -> str:
         since = _b36(self.since) if self.since is not None else ""
-        return f"{_b36(self.newest_id)}.{_b36(self.offset)}.{since}"
+        floor = f".{_b36(self.floor)}" if self.floor else ""
+        return f"{_b36(self.newest_id)}.{_b36(self.offset)}.{since}{floor}"
 
     @classmethod
     def decode(cls, token: str) -> _Cursor:
         try:
-            newest, offset, since = token.split(".")
-            state = cls(int(newest, 36), int(offset, 36), int(since, 36) if since else None)
+            newest, offset, since, *rest = token.split(".")
+            if len(rest) > 1:
+                raise ValueError("too many parts")
+            floor = int(rest[0], 36) if rest else 0
+            state = cls(int(newest, 36), int(offset, 36), int(since, 36) if since else None, floor)
+            if min(state.newest_id, state.offset, state.floor) < 0 or state.floor > state.newest_id:
+                raise ValueError("negative or crossed range")
             if state.since is not None and not 0 <= state.since < _LATEST:
                 raise ValueError("since out of range")
             return state
@@ -155,11 +176,14 @@ def search_articles(
     limit: int = 10,
     cursor: str | None = None,
     candidates: int = DEFAULT_CANDIDATES,
+    budget: float = DEFAULT_BUDGET,
 ) -> SearchPage:
     """Rank articles matching ``query`` (newest ``candidates`` at most) and return one page.
 
-    Raises QuerySyntaxError (with the column) for a query that does not parse and InvalidCursor for a
-    bad ``cursor``; with a cursor, ``since`` is taken from the cursor.
+    The archive is searched newest first in id slices that double in size, until ``candidates``
+    matches are found, the archive ends, or ``budget`` seconds have passed (then the page is
+    ``partial``). Raises QuerySyntaxError (with the column) for a query that does not parse and
+    InvalidCursor for a bad ``cursor``; with a cursor, ``since`` and the searched range come from it.
     """
     tree = parse_search(query)
     limit = max(1, min(limit, MAX_LIMIT))
@@ -170,89 +194,82 @@ def search_articles(
             newest = connection.execute(text("SELECT max(id) FROM articles")).scalar() or 0
             state = _Cursor(int(newest), 0, (since - _EPOCH) // _MICROSECOND if since else None)
         since_at = _EPOCH + state.since * _MICROSECOND if state.since is not None else None
-        if connection.dialect.name == "sqlite":
-            ranked, total = _rank_sqlite(connection, tree, state, since_at, limit, candidates)
-        else:
-            ranked, total = _rank_postgres(connection, tree, state, since_at, limit, candidates)
-        hits = _hits(connection, tree, ranked)
-    capped = total > candidates
-    shown = min(total, candidates)
-    following = state.offset + len(hits)
-    next_cursor = _Cursor(state.newest_id, following, state.since).encode() if following < shown else None
-    return SearchPage(query, tuple(hits), shown, capped, candidates, state.offset, next_cursor)
-
-
-def _filters(alias: str, since: datetime | None) -> str:
-    return f" AND coalesce({alias}.published_at, {alias}.fetched_at) >= :since" if since else ""
-
-
-def _rank_sqlite(
-    connection: Connection, tree: Node, state: _Cursor, since: datetime | None, limit: int, candidates: int
-) -> tuple[list[tuple[int, float]], int]:
-    join = " JOIN articles a ON a.id = f.rowid" if since else ""
-    sql = f"""
-        WITH newest AS (
-            SELECT f.rowid AS id, bm25({schema.FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS score
-            FROM {schema.FTS_TABLE} f{join}
-            WHERE {schema.FTS_TABLE} MATCH :match AND f.rowid <= :newest{_filters("a", since)}
-            ORDER BY f.rowid DESC LIMIT :fetch
-        ), numbered AS (
-            SELECT id, score, row_number() OVER (ORDER BY id DESC) AS n, count(*) OVER () AS total
-            FROM newest
-        )
-        SELECT id, -score, total FROM numbered WHERE n <= :candidates
-        ORDER BY score, id DESC LIMIT :limit OFFSET :offset
-    """
-    params = {
-        "match": to_fts5(tree),
-        "newest": state.newest_id,
-        "fetch": candidates + 1,
-        "candidates": candidates,
-        "limit": limit,
-        "offset": state.offset,
-    }
-    if since:
-        params["since"] = since
-    return _ranked(connection, sql, params)
-
-
-def _rank_postgres(
-    connection: Connection, tree: Node, state: _Cursor, since: datetime | None, limit: int, candidates: int
-) -> tuple[list[tuple[int, float]], int]:
-    params: dict[str, Any] = {}
-    tsquery = to_tsquery_sql(tree, schema.TS_CONFIG, params)
-    weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
-    sql = f"""
-        WITH query AS MATERIALIZED (SELECT {tsquery} AS q),
-        newest AS MATERIALIZED (
-            SELECT a.id, a.{schema.VECTOR_COLUMN} AS vector FROM articles a, query
-            WHERE a.{schema.VECTOR_COLUMN} @@ query.q AND a.id <= :newest{_filters("a", since)}
-            ORDER BY a.id DESC LIMIT :fetch
-        ), numbered AS (
-            SELECT id, vector, row_number() OVER (ORDER BY id DESC) AS n, count(*) OVER () AS total
-            FROM newest
-        ), scored AS (
-            SELECT id, ts_rank_cd({weights}, vector, query.q, 1) AS score, total
-            FROM numbered, query WHERE n <= :candidates
-        )
-        SELECT id, score, total FROM scored ORDER BY score DESC, id DESC LIMIT :limit OFFSET :offset
-    """
-    params.update(
-        newest=state.newest_id, fetch=candidates + 1, candidates=candidates, limit=limit, offset=state.offset
+        search = _Slices(connection, tree, since_at, candidates)
+        found, floor = search.run(state.newest_id, state.floor, None if cursor else budget)
+        state = _Cursor(state.newest_id, state.offset, state.since, floor)
+        capped = len(found) > candidates
+        found = found[:candidates]  # the newest ``candidates`` (slices come newest first)
+        found.sort(key=lambda pair: (-pair[1], -pair[0]))
+        shown = found[state.offset : state.offset + limit]
+        hits = _hits(connection, tree, shown)
+    following = state.offset + len(shown)
+    more = following < len(found)
+    next_cursor = _Cursor(state.newest_id, following, state.since, floor).encode() if more else None
+    return SearchPage(
+        query,
+        tuple(hits),
+        len(found),
+        capped,
+        candidates,
+        state.offset,
+        next_cursor,
+        searched=state.newest_id - floor,
+        archive=state.newest_id,
     )
-    if since:
-        params["since"] = since
-    return _ranked(connection, sql, params)
 
 
-def _ranked(connection: Connection, sql: str, params: dict[str, Any]) -> tuple[list[tuple[int, float]], int]:
-    statement = text(sql)
-    if "since" in params:
-        statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
-    rows = connection.execute(statement, params).all()
-    if not rows:
-        return [], 0  # no match, or a page past the end (the reply says "no more results")
-    return [(int(r[0]), float(r[1])) for r in rows], int(rows[0][2])
+class _Slices:
+    """The matches of one query, read newest first slice by slice, each with its rank score."""
+
+    def __init__(self, connection: Connection, tree: Node, since: datetime | None, candidates: int) -> None:
+        self.connection = connection
+        self.since = since
+        self.candidates = candidates
+        self.params: dict[str, Any] = {}
+        if connection.dialect.name == "sqlite":
+            join = " JOIN articles a ON a.id = f.rowid" if since else ""
+            self.sql = f"""
+                SELECT f.rowid, -bm25({schema.FTS_TABLE}, {TITLE_WEIGHT}, 1.0)
+                FROM {schema.FTS_TABLE} f{join}
+                WHERE {schema.FTS_TABLE} MATCH :match AND f.rowid > :low AND f.rowid <= :high{_filters(since)}
+                ORDER BY f.rowid DESC LIMIT :room
+            """
+            self.params["match"] = to_fts5(tree)
+        else:
+            tsquery = to_tsquery_sql(tree, schema.TS_CONFIG, self.params)
+            weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
+            self.sql = f"""
+                SELECT a.id, ts_rank_cd({weights}, a.{schema.VECTOR_COLUMN}, {tsquery}, 1)
+                FROM articles a
+                WHERE a.{schema.VECTOR_COLUMN} @@ {tsquery} AND a.id > :low AND a.id <= :high{_filters(since)}
+                ORDER BY a.id DESC LIMIT :room
+            """
+        statement = text(self.sql)
+        if since is not None:
+            statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+            self.params["since"] = since
+        self.statement = statement
+
+    def run(self, newest: int, floor: int, budget: float | None) -> tuple[list[tuple[int, float]], int]:
+        """``(matches newest first, at most candidates + 1; the id below which nothing was searched)``."""
+        started = time.perf_counter()
+        found: list[tuple[int, float]] = []
+        high, size = newest, FIRST_SLICE
+        while high > floor and len(found) <= self.candidates:
+            low = max(floor, high - size)
+            room = self.candidates + 1 - len(found)
+            rows = self.connection.execute(
+                self.statement, {**self.params, "low": low, "high": high, "room": room}
+            )
+            found += [(int(r[0]), float(r[1])) for r in rows]
+            high, size = low, size * 2
+            if budget is not None and time.perf_counter() - started > budget:
+                break
+        return found, high if len(found) <= self.candidates else floor
+
+
+def _filters(since: datetime | None) -> str:
+    return " AND coalesce(a.published_at, a.fetched_at) >= :since" if since else ""
 
 
 def _hits(connection: Connection, tree: Node, ranked: list[tuple[int, float]]) -> list[SearchHit]:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.models import Article, Source, Story, utcnow
+from bot.search import engine
 from bot.search.engine import InvalidCursor, search_articles
 from bot.search.query_syntax import parse_search
 from bot.store import Store, _alembic_config, make_engine
@@ -112,8 +113,9 @@ def test_paging_has_no_duplicates_or_gaps_even_when_articles_arrive(store: Store
         seen += [h.article_id for h in page.hits]
     assert len(seen) == len(set(seen)) == 23
     assert set(seen) == expected
-    with pytest.raises(InvalidCursor):
-        search_articles(store, "election", cursor="not-a-cursor")
+    for bad in ("not-a-cursor", "5.-1.", "5.0..9", "5.0.zzzzzzzzzzzzzz", "1.2.3.4.5"):
+        with pytest.raises(InvalidCursor):
+            search_articles(store, "election", cursor=bad)
 
 
 def test_snippets_mark_the_matches_neutrally(store: Store) -> None:
@@ -252,3 +254,23 @@ def test_the_migration_backfills_existing_articles(database_url: str) -> None:
         assert ids(store, "melting") == [7]
     finally:
         store.close()
+
+
+def test_a_spent_time_budget_answers_with_the_newest_slice_and_says_so(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "FIRST_SLICE", 3)
+    made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(6)]
+    page = search_articles(store, "drought", budget=0.0, limit=2)  # stops after the first slice
+    assert page.partial
+    assert not page.capped
+    assert page.note == f"searched the newest 3 of {made[-1]} articles in the time allowed"
+    assert page.total == 3
+    seen = [h.article_id for h in page.hits]
+    while page.next_cursor is not None:  # later pages keep exactly the range page 1 searched
+        page = search_articles(store, "drought", limit=2, cursor=page.next_cursor)
+        seen += [h.article_id for h in page.hits]
+    assert sorted(seen) == made[-3:]
+    whole = search_articles(store, "drought", limit=10)  # doubling slices reach the oldest
+    assert not whole.partial
+    assert whole.total == 6
