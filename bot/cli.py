@@ -263,13 +263,21 @@ def _story_table(views: list[queries.StoryView], title: str) -> None:
 
 @app.command("search")
 def search(
-    query: Annotated[str, typer.Argument(help="words that must all appear")],
+    query: Annotated[str, typer.Argument(help='words, "phrases", OR, -word, word* (ranked best first)')],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100)] = 10,
+    since: Annotated[str | None, typer.Option("--since", help="only the last 7d, 24h, …")] = None,
     json_out: JsonOpt = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Search stored stories."""
-    views = _listing(config, lambda store: queries.search(store, query, limit=limit))
+    """Search stored stories, most relevant first."""
+    cutoff = None
+    if since is not None:
+        with handled():
+            try:
+                cutoff = utcnow() - parse_duration(since)
+            except ValueError as exc:
+                raise ConfigError(f"--since: {exc}") from None
+    views = _listing(config, lambda store: queries.search(store, query, limit=limit, since=cutoff))
     if json_out:
         _print_json([v.to_json() for v in views])
     else:

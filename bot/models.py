@@ -119,7 +119,11 @@ class Article(SQLModel, table=True):
 
 class Match(SQLModel, table=True):
     __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("article_id", "topic_id", name="uq_matches_article_topic"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "topic_id", name="uq_matches_article_topic"),
+        Index("ix_matches_matched_at_id", "matched_at", "id"),
+        Index("ix_matches_topic_matched_at_id", "topic_id", "matched_at", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     article_id: int = Field(foreign_key="articles.id", index=True)
     topic_id: int = Field(foreign_key="topics.id", index=True)

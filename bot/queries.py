@@ -1,7 +1,6 @@
 """Read-only views of the archive for the CLI and chat commands, as plain dataclasses ready for JSON.
 
-Search, first version: every word of the query must appear in the title or text (case-insensitive
-substring), newest first. The chat-commands issue replaces it with ranked full-text search.
+Search is ranked full-text search (``bot.search``); listings newest first page by keyset.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from sqlmodel import Session, col, select
 from bot.archive import story_sources
 from bot.durations import format_duration
 from bot.models import Article, Match, Source, SourceEvent, Story, Subscription, Topic
+from bot.search.engine import MAX_LIMIT, search_articles
+from bot.search.listing import latest_story_ids
 from bot.store import Store
 
 
@@ -86,41 +87,41 @@ def stories(store: Store, *, since: datetime | None = None, limit: int = 50) -> 
 
 def latest(store: Store, *, topic: str | None = None, limit: int = 5) -> list[StoryView]:
     """The newest stories that matched ``topic`` (any topic when None)."""
-    with store.session() as session:
-        query = (
-            select(Story)
-            .join(Match, col(Match.story_id) == Story.id)
-            .group_by(col(Story.id))
-            .order_by(func.max(Match.matched_at).desc(), col(Story.id).desc())
-            .limit(limit)
-        )
-        if topic is not None:
-            query = query.join(Topic, col(Topic.id) == Match.topic_id).where(
-                func.lower(Topic.name) == topic.lower()
-            )
-        return [_story_view(session, s) for s in session.exec(query).all()]
+    return latest_page(store, topic=topic, limit=limit)[0]
 
 
-def search(store: Store, text: str, *, limit: int = 10) -> list[StoryView]:
-    """Stories with an article containing every word of ``text``, newest first."""
-    words = [w for w in text.lower().split() if w]
-    if not words:
-        return []
+def latest_page(
+    store: Store, *, topic: str | None = None, limit: int = 5, cursor: str | None = None
+) -> tuple[list[StoryView], str | None]:
+    """One page of stories newest first (by their newest match) and the token for the next page.
+
+    An unknown ``topic`` gives an empty page; callers that want "did you mean" check ``find_topic``.
+    """
+    topic_id = None
+    if topic is not None:
+        row = find_topic(store, topic)
+        if row is None or row.id is None:
+            return [], None
+        topic_id = row.id
+    page = latest_story_ids(store, topic_id=topic_id, limit=limit, cursor=cursor)
+    return _views(store, list(page.story_ids)), page.next_cursor
+
+
+def _views(store: Store, story_ids: list[int]) -> list[StoryView]:
     with store.session() as session:
-        query = select(Article.story_id).order_by(col(Article.fetched_at).desc(), col(Article.id).desc())
-        for word in words:
-            pattern = f"%{word.replace('%', '').replace('_', '')}%"
-            query = query.where(
-                or_(func.lower(Article.title).like(pattern), func.lower(Article.text).like(pattern))
-            )
-        seen: list[int] = []
-        for story_id in session.exec(query.limit(limit * 5)).all():
-            if story_id is not None and story_id not in seen:
-                seen.append(story_id)
-            if len(seen) >= limit:
-                break
-        rows = [session.get(Story, sid) for sid in seen]
+        rows = [session.get(Story, sid) for sid in story_ids]
         return [_story_view(session, s) for s in rows if s is not None]
+
+
+def search(store: Store, text: str, *, limit: int = 10, since: datetime | None = None) -> list[StoryView]:
+    """Stories whose articles best match ``text`` (ranked full-text search), best first, each once.
+
+    Raises QuerySyntaxError for a query that does not parse. ``search_articles`` gives the article-level
+    page with snippets and paging, which the chat command uses.
+    """
+    page = search_articles(store, text, since=since, limit=MAX_LIMIT)
+    story_ids = list(dict.fromkeys(h.story_id for h in page.hits if h.story_id is not None))
+    return _views(store, story_ids[:limit])
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import queries
+from bot.durations import parse_duration
+from bot.models import utcnow
 from bot.queries import StoryView
+from bot.search.engine import InvalidCursor, SearchPage, search_articles
+from bot.search.listing import InvalidListCursor
 from bot.store import Store
-from handlers.render import Reply, ReplyItem
+from handlers.render import Button, Reply, ReplyItem, local_time, parse_payload
+from watchers.errors import QuerySyntaxError
 
 MAX_INPUT = 1000
+SEARCH_PAGE = 5
+MAX_BUTTON_PAYLOAD = 64  # Telegram's limit on callback data, in bytes
 
 
 @dataclass(frozen=True)
@@ -42,16 +49,17 @@ class Command:
     help: str
     example: str
     admin_only: bool = False
+    raw: bool = False  # the handler gets the rest of the line unsplit (quotes kept), as one argument
 
 
 COMMANDS: dict[str, Command] = {}
 
 
 def command(
-    name: str, usage: str, help: str, example: str, *, admin_only: bool = False
+    name: str, usage: str, help: str, example: str, *, admin_only: bool = False, raw: bool = False
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        COMMANDS[name] = Command(name, handler, usage, help, example, admin_only)
+        COMMANDS[name] = Command(name, handler, usage, help, example, admin_only, raw)
         return handler
 
     return register
@@ -78,6 +86,9 @@ def run_command(ctx: CommandContext, line: str) -> Reply:
         return Reply(f"Unknown command /{name}.{hint} Type /help for the list.", error=True)
     if spec.admin_only and not ctx.is_admin:
         return Reply(f"Sorry, /{name} is for admins only; nothing was changed.", error=True)
+    if spec.raw:
+        rest = line.lstrip("/").split(None, 1)
+        args = [rest[1].strip()] if len(rest) > 1 else []
     return spec.handler(ctx, args)
 
 
@@ -130,21 +141,106 @@ def _latest(ctx: CommandContext, args: list[str]) -> Reply:
         close = [n for n in names if topic.lower() in n.lower() or n.lower() in topic.lower()]
         hint = f" Did you mean {close[0]!r}?" if close else " Type /topics for the list."
         return Reply(f"There is no topic {topic!r}.{hint}", error=True)
-    views = queries.latest(ctx.store, topic=topic, limit=count)
+    return _latest_reply(ctx, topic, count, None)
+
+
+def _latest_reply(ctx: CommandContext, topic: str | None, count: int, cursor: str | None) -> Reply:
+    views, following = queries.latest_page(ctx.store, topic=topic, limit=count, cursor=cursor)
     if not views:
-        return Reply("No matching stories yet.")
-    return Reply(f"Latest stories{' for ' + topic if topic else ''}:", _items(views))
+        return Reply("No matching stories yet." if cursor is None else "No older stories.")
+    more = Button("More", "latest_more", f"{following} {count} {topic or ''}".rstrip())
+    fits = following is not None and len(more.payload().encode()) <= MAX_BUTTON_PAYLOAD
+    return Reply(
+        f"Latest stories{' for ' + topic if topic else ''}:", _items(views), buttons=(more,) if fits else ()
+    )
 
 
-@command("search", "/search QUERY", "search the stored articles", "/search grain exports")
+def _latest_more(ctx: CommandContext, value: str) -> Reply:
+    """The "More" button under /latest: ``value`` is ``CURSOR COUNT [TOPIC]``."""
+    cursor, _, rest = value.partition(" ")
+    count, _, topic = rest.partition(" ")
+    try:
+        return _latest_reply(ctx, topic or None, min(max(int(count), 1), 20), cursor)
+    except (ValueError, InvalidListCursor):
+        return Reply("That page of stories has expired; ask for /latest again.", error=True)
+
+
+@command(
+    "search",
+    "/search QUERY [since 7d]",
+    'search the archive: words, "phrases", OR, -word, word*',
+    '/search "grain exports" -wheat since 7d',
+    raw=True,
+)
 def _search(ctx: CommandContext, args: list[str]) -> Reply:
     if not args:
-        return Reply("Usage: /search QUERY", error=True)
-    text = " ".join(args)
-    views = queries.search(ctx.store, text, limit=10)
-    if not views:
-        return Reply(f"Nothing found for {text!r}.")
-    return Reply(f"Stories matching {text!r}:", _items(views))
+        return Reply('Usage: /search QUERY [since 7d]   e.g. /search "grain exports" OR wheat', error=True)
+    text, since = args[0], None
+    words = text.rsplit(None, 2)
+    if len(words) == 3 and words[1].lower() == "since":
+        try:
+            since = utcnow() - parse_duration(words[2])
+        except ValueError as exc:
+            return Reply(f"since: {exc}", error=True)
+        text = words[0]
+    try:
+        page = search_articles(ctx.store, text, since=since, limit=SEARCH_PAGE)
+    except QuerySyntaxError as exc:
+        return Reply(f"Cannot search for that: {exc}\n  {text}\n  {' ' * (exc.column - 1)}^", error=True)
+    return _search_reply(text, page)
+
+
+def _search_more(ctx: CommandContext, value: str) -> Reply:
+    """The "More" button under search results: ``value`` is ``CURSOR QUERY``."""
+    cursor, _, text = value.partition(" ")
+    try:
+        page = search_articles(ctx.store, text, cursor=cursor, limit=SEARCH_PAGE)
+    except (QuerySyntaxError, InvalidCursor) as exc:
+        return Reply(f"{exc}", error=True)
+    return _search_reply(text, page)
+
+
+def _search_reply(text: str, page: SearchPage) -> Reply:
+    if not page.hits:
+        return Reply(f"Nothing found for {text!r}." if page.offset == 0 else "No more results.")
+    first, last = page.offset + 1, page.offset + len(page.hits)
+    count = f"{page.total:,}" + ("+" if page.capped or page.partial else "")
+    header = (
+        f"Results {first}–{last} of {count} for {text!r}" + (f" ({page.note})" if page.note else "") + ":"
+    )
+    items = tuple(
+        ReplyItem(
+            hit.title,
+            hit.url,
+            f"{hit.source}" + (f", {local_time(hit.published)}" if hit.published else ""),
+            hit.story_id,
+            highlight=hit.snippet.parts,
+        )
+        for hit in page.hits
+    )
+    buttons: tuple[Button, ...] = ()
+    if page.next_cursor is not None:
+        more = Button("More", "search_more", f"{page.next_cursor} {text}")
+        if len(more.payload().encode()) <= MAX_BUTTON_PAYLOAD:
+            buttons = (more,)
+        else:
+            header += "\n(The query is too long for a More button; add words or 'since 7d' to narrow it.)"
+    return Reply(header, items, buttons=buttons)
+
+
+BUTTON_ACTIONS: dict[str, Callable[[CommandContext, str], Reply]] = {
+    "search_more": _search_more,
+    "latest_more": _latest_more,
+}
+
+
+def run_button(ctx: CommandContext, payload: str) -> Reply:
+    """A pressed button (``action:value``, see ``Button.payload``) as a Reply; unknown ones get a hint."""
+    action, value = parse_payload(payload)
+    handler = BUTTON_ACTIONS.get(action)
+    if handler is None:
+        return Reply("That button no longer works; try the command again.", error=True)
+    return handler(ctx, value)
 
 
 @command("story", "/story ID", "a story in full, with every outlet", "/story 3")

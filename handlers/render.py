@@ -15,6 +15,7 @@ class ReplyItem:
     url: str
     detail: str = ""
     story_id: int | None = None
+    highlight: tuple[tuple[str, bool], ...] = ()  # a search snippet: (text, matched) parts, rendered natively
 
 
 @dataclass(frozen=True)
@@ -72,5 +73,9 @@ def plain_text(reply: Reply) -> str:
         lines.append(f"{number}. {item.title}" + (f"  [story {item.story_id}]" if item.story_id else ""))
         if item.detail:
             lines.append(f"   {item.detail}")
+        if item.highlight:
+            lines.append(
+                "   " + "".join(f"«{text}»" if matched else text for text, matched in item.highlight)
+            )
         lines.append(f"   {item.url}")
     return "\n".join(lines)
