@@ -1,7 +1,7 @@
 """full-text search: FTS5 on SQLite, a tsvector with a GIN index on PostgreSQL; newest-first indexes
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0007
 Create Date: 2026-12-02
 
 Both search structures are filled from the existing rows during the upgrade (FTS5 ``rebuild``; the
@@ -16,7 +16,7 @@ from alembic import op
 from bot.search import schema
 
 revision = "0008"
-down_revision = "0001"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
