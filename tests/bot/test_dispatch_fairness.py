@@ -21,6 +21,7 @@ from bot.models import Chat, Delivery, Source, Subscription, utcnow
 from bot.ratelimit import PLATFORM_LIMITS, RateLimiter
 from bot.settings import settings_from_dict
 from bot.store import Store
+from tests.distinct_events import distinct_headline
 from watchers.entries import Article
 from watchers.errors import ConfigError, RateLimited
 from watchers.match import compile_query
@@ -81,13 +82,14 @@ def add(store: Store, n: int, word: str, prefix: str) -> None:
     with store.session() as session:
         source_id = session.exec(select(Source.id)).one()
     for i in range(n):
-        title = f"{prefix} {word} story number {i}"
-        result = compile_query(word).match(title, word)
+        title = distinct_headline(prefix, word, i)
+        text = f"{word}: {title}"
+        result = compile_query(word).match(title, text)
         topic_id = 1 if word == "grain" else 2
         store_article(
             store,
             source_id=source_id,
-            data=Article(url=f"https://a.example/{prefix}/{i}", title=title, text=word, published=utcnow()),
+            data=Article(url=f"https://a.example/{prefix}/{i}", title=title, text=text, published=utcnow()),
             summary="",
             matches=[TopicMatch(topic_id, result)],
             alert=True,
@@ -110,7 +112,7 @@ async def test_a_busy_chat_never_starves_the_others_and_keeps_its_order(store: S
     assert report.sent == 10
     busy = [(t, title) for t, chat, title in channel.log if chat == "1"]
     calm = [t for t, chat, _ in channel.log if chat == "2"]
-    assert [title for _, title in busy] == [f"busy grain story number {i}" for i in range(8)]
+    assert [title for _, title in busy] == [distinct_headline("busy", "grain", i) for i in range(8)]
     assert max(calm) < busy[2][0]  # the calm chat did not wait behind the busy one
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(busy)]
     assert min(gaps) >= FAST["telegram"].limits.chat_interval * 0.95  # type: ignore[operator]
@@ -138,7 +140,7 @@ async def test_a_chat_rate_limit_pauses_that_chat_only_and_nothing_is_lost(store
     report = await dispatcher(store, channel).dispatch_pending()
     assert report.sent == 8  # 3 + 2 + 3 for the group
     busy = [title for _, chat, title in channel.log if chat == "1"]
-    assert busy == [f"busy grain story number {i}" for i in range(3)]
+    assert busy == [distinct_headline("busy", "grain", i) for i in range(3)]
     first_busy = next(t for t, chat, _ in channel.log if chat == "1")
     assert all(t < first_busy for t, chat, _ in channel.log if chat == "2")
 

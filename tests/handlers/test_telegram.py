@@ -32,6 +32,7 @@ from handlers.channels import build_channels
 from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from handlers.telegram import start_telegram
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
+from tests.distinct_events import distinct_headline
 from watchers.entries import Article
 from watchers.errors import ConfigError
 from watchers.match import compile_query
@@ -255,16 +256,18 @@ async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
     )
     store = Store.open(settings.database_url())
     sync_config(store, settings)
-    titles = [f"Grain story {i:02d}" for i in range(12)]
+    titles = [distinct_headline("storm", "grain", i) for i in range(12)]
     with store.session() as session:
         source_id = session.exec(select(Source.id)).one()
     for i, title in enumerate(titles):
         store_article(
             store,
             source_id=source_id,
-            data=Article(url=f"https://a.example/{i}", title=title, text="grain", published=utcnow()),
+            data=Article(
+                url=f"https://a.example/{i}", title=title, text=f"grain: {title}", published=utcnow()
+            ),
             summary="grain",
-            matches=[TopicMatch(1, compile_query("grain").match(title, "grain"))],
+            matches=[TopicMatch(1, compile_query("grain").match(title, f"grain: {title}"))],
             alert=True,
         )
     channels = build_channels(settings)
