@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold, split_tokens
-from watchers.query.plan import Plan
+from watchers.query.plan import LANGUAGE_SCOPE, SOURCE_SCOPE, TITLE_SCOPE, Plan
 from watchers.query.stemming import language_code
 
 PARAGRAPH = 1 << 32
@@ -112,6 +112,10 @@ def index_field(text: str, plan: Plan) -> FieldIndex:
 
 def index_document(title: str, text: str, source: str, language: str | None, plan: Plan) -> Document:
     fields = {"title": index_field(title, plan), "text": index_field(text, plan)}
-    present = fields["title"].keys | fields["text"].keys
+    title_keys = fields["title"].keys
+    present = title_keys | fields["text"].keys | {TITLE_SCOPE + key for key in title_keys}
     source_words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n") if source else ()
-    return Document(fields, present, source_words, language_code(language))
+    present.update(SOURCE_SCOPE + word for word in source_words)
+    code = language_code(language)
+    present.add(LANGUAGE_SCOPE + code)
+    return Document(fields, present, source_words, code)

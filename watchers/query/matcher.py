@@ -107,8 +107,12 @@ class TopicMatcher(Generic[K]):
         out: list[tuple[K, MatchResult]] = []
         checks = plan.checks
         for index in sorted(candidates):
-            alone, groups = checks[index]
-            if not alone <= present or any(group.isdisjoint(present) for group in groups):
+            alone, groups, forbidden = checks[index]
+            if (
+                not alone <= present
+                or any(group.isdisjoint(present) for group in groups)
+                or not forbidden.isdisjoint(present)
+            ):
                 continue
             query = self.queries[index]
             result = evaluate(query.tree, doc, plan, query.min_score, explain_misses=False)
