@@ -73,6 +73,9 @@ class Plan:
     """Wanted key -> the raw tokens seen so far that carry it (the inverse of ``keyed``)."""
     trigger_keys: set[str] = field(default_factory=set)
     """The keys of ``triggers``, as a set to intersect with an article's keys."""
+    single_terms: list[Keys | None] = field(default_factory=list)
+    """For a topic that is one word or wildcard, its keys: its score can be counted from positions alone,
+    before (and usually instead of) verifying it."""
     checks: list[Check] = field(default_factory=list)
     """``required`` of each topic in the form cheapest to test: see ``Check``."""
 
@@ -108,6 +111,12 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
         required = _required(tree, plan)
         plan.required.append(required)
         plan.checks.append((*_check(required), _forbidden(tree, plan)))
+        if isinstance(tree, Word):
+            plan.single_terms.append(plan.word_keys_of[tree])
+        elif isinstance(tree, Prefix):
+            plan.single_terms.append(("*" + tree.prefix,))
+        else:
+            plan.single_terms.append(None)
         if not required:
             plan.always.append(index)
             continue
