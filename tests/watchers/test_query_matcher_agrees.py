@@ -77,3 +77,21 @@ def test_match_agrees_with_each_topic_explained_alone() -> None:
         assert matcher.match(article) == expected
         matched += len(expected)
     assert matched > 100  # the generated material really exercises matching
+
+
+def test_spans_deep_in_a_long_text_point_at_the_words() -> None:
+    filler = "the council’s “routine” session—on budgets, roads and schools. "
+    text = "NATO expansion. " + filler * 40 + "\nNato’s expanding " + filler * 80 + "NATO expands."
+    matcher = TopicMatcher([(0, compile_query("NATO expansion", min_score=0))])
+    result = matcher.explain(0, ArticleText("", text))
+    assert [text[h.start : h.end] for h in result.hits] == [
+        "NATO",
+        "expansion",
+        "Nato’s",
+        "expanding",
+        "NATO",
+        "expands",
+    ]
+    assert [h.start for h in matcher.match(ArticleText("", text))[0][1].hits] == [
+        h.start for h in result.hits
+    ]
