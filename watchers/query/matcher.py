@@ -36,7 +36,7 @@ from watchers.query.nodes import (
     label,
 )
 from watchers.query.parser import parse
-from watchers.query.plan import Plan, build_plan
+from watchers.query.plan import RETRIGGER_AT, Plan, build_plan
 from watchers.query.result import NO_MATCH, Hit, MatchResult
 from watchers.query.stemming import DEFAULT_LANGUAGE, has_stemmer, language_code
 
@@ -102,6 +102,8 @@ class TopicMatcher(Generic[K]):
         plan = self.plan(article.language)
         doc = index_document(article.title, article.text, article.source, article.language, plan)
         present = doc.present
+        if plan.observed < RETRIGGER_AT[-1]:
+            plan.observe(present)
         candidates: set[int] = set(plan.always)
         candidates.update(*map(plan.triggers.__getitem__, present & plan.trigger_keys))
         out: list[tuple[K, MatchResult]] = []

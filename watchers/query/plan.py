@@ -9,6 +9,7 @@ are verified on every article. Plans are built per language on first use because
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ SOURCE_SCOPE = "source:"
 """Prefix of a word of the outlet's name (``source:reuters``): every word must be among them."""
 LANGUAGE_SCOPE = "lang:"
 """Prefix of the article's language code (``lang:fr``)."""
+RETRIGGER_AT = (100, 1000)
+"""Article counts at which triggers are re-chosen from observed key frequencies."""
 Required = tuple[tuple[str, ...], ...]
 """Alternatives that must each be satisfied by at least one present key (a quick necessary condition)."""
 Check = tuple[frozenset[str], tuple[frozenset[str], ...], frozenset[str]]
@@ -76,8 +79,34 @@ class Plan:
     single_terms: list[Keys | None] = field(default_factory=list)
     """For a topic that is one word or wildcard, its keys: its score can be counted from positions alone,
     before (and usually instead of) verifying it."""
+    key_counts: Counter[str] = field(default_factory=Counter)
+    """How many observed articles had each key (see ``observe``)."""
+    observed: int = 0
     checks: list[Check] = field(default_factory=list)
     """``required`` of each topic in the form cheapest to test: see ``Check``."""
+
+    def observe(self, present: set[str]) -> None:
+        """Count the keys of one more article; at ``RETRIGGER_AT`` articles, re-choose the triggers by
+        how often their keys really occurred (word length is only a guess). Costs one C-level counter
+        update per article, for the first ``RETRIGGER_AT[-1]`` articles only."""
+        self.key_counts.update(present)
+        self.observed += 1
+        if self.observed in RETRIGGER_AT:
+            self.choose_triggers()
+
+    def choose_triggers(self) -> None:
+        """Give each topic with required keys the alternative least often seen in articles so far (by
+        guessed rarity before any were seen, and among equals). Any required alternative is correct: a
+        topic cannot match without it; a rarer one only makes fewer candidates."""
+        counts = self.key_counts
+        triggers: dict[str, list[int]] = {}
+        for index, required in enumerate(self.required):
+            if required:
+                trigger = min(required, key=lambda alt: (sum(counts[k] for k in alt), -_rarity(alt)))
+                for key in trigger:
+                    triggers.setdefault(key, []).append(index)
+        self.triggers = triggers
+        self.trigger_keys = set(triggers)
 
     def learn(self, tokens: set[str]) -> None:
         """Work out the wanted keys of tokens not seen before (the only place stemming happens)."""
@@ -119,11 +148,7 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
             plan.single_terms.append(None)
         if not required:
             plan.always.append(index)
-            continue
-        trigger = max(required, key=_rarity)
-        for key in trigger:
-            plan.triggers.setdefault(key, []).append(index)
-    plan.trigger_keys.update(plan.triggers)
+    plan.choose_triggers()
     return plan
 
 
