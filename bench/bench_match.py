@@ -99,7 +99,7 @@ WORKLOADS = {
 """``specific`` (the default): real topic sets name specific things, so topic words come from ranks 300 to
 3,000 (news words found in roughly 2-15% of articles) and the long tail beyond; with 1,000 topics about
 0.4 topics match an article and 99% of articles match 0-2 topics. ``dense``: the first version of this
-benchmark, whose frequent tier (ranks 60-300: words in 15-40% of all articles, like "minister") made
+benchmark, whose frequent tier (ranks 56-300: words in 15-55% of all articles, like "inflation") made
 single-word topics match a third of everything: ~3.5 matches per article at 1,000 topics, ~35 at 10,000."""
 
 

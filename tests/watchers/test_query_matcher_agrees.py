@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from watchers.query import ArticleText, TopicMatcher, compile_query
+from watchers.query.plan import RETRIGGER_AT
 
 _WORDS = [
     "nato",
@@ -77,3 +78,38 @@ def test_match_agrees_with_each_topic_explained_alone() -> None:
         assert matcher.match(article) == expected
         matched += len(expected)
     assert matched > 100  # the generated material really exercises matching
+
+
+def test_spans_deep_in_a_long_text_point_at_the_words() -> None:
+    filler = "the council’s “routine” session—on budgets, roads and schools. "
+    text = "NATO expansion. " + filler * 40 + "\nNato’s expanding " + filler * 80 + "NATO expands."
+    matcher = TopicMatcher([(0, compile_query("NATO expansion", min_score=0))])
+    result = matcher.explain(0, ArticleText("", text))
+    assert [text[h.start : h.end] for h in result.hits] == [
+        "NATO",
+        "expansion",
+        "Nato’s",
+        "expanding",
+        "NATO",
+        "expands",
+    ]
+    assert [h.start for h in matcher.match(ArticleText("", text))[0][1].hits] == [
+        h.start for h in result.hits
+    ]
+
+
+def test_triggers_rechosen_from_observed_articles_change_no_result() -> None:
+    rng = random.Random(11)
+    queries = [compile_query(_query(rng), min_score=rng.choice([0.0, 2.0])) for _ in range(300)]
+    matcher = TopicMatcher(enumerate(queries))
+    guessed = dict(matcher.plan("en").triggers)
+    articles = [_article(rng) for _ in range(220)]
+    first = [matcher.match(article) for article in articles]
+    plan = matcher.plan("en")
+    assert plan.observed >= RETRIGGER_AT[0]
+    assert plan.triggers != guessed  # the observed counts really changed some triggers
+    for at, (article, before) in enumerate(zip(articles, first, strict=True)):
+        assert matcher.match(article) == before
+        if at % 4 == 0:
+            expected = [(i, r) for i in range(len(queries)) if (r := matcher.explain(i, article)).matched]
+            assert before == expected

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold, split_tokens
-from watchers.query.plan import Plan
+from watchers.query.plan import LANGUAGE_SCOPE, SOURCE_SCOPE, TITLE_SCOPE, Plan
 from watchers.query.stemming import language_code
 
 PARAGRAPH = 1 << 32
@@ -40,6 +40,8 @@ class FieldIndex:
     _positions: dict[str, list[int]] = field(default_factory=dict)
     _breaks: list[int] | None = None
     _offsets: list[int] | None = None
+    _covered = 0
+    """How many leading tokens ``_offsets`` covers."""
 
     def positions(self, key: str) -> list[int]:
         """Sorted positions of the tokens carrying ``key`` (computed once, on first use)."""
@@ -82,11 +84,15 @@ class FieldIndex:
         return self._breaks
 
     def span(self, position: int) -> tuple[int, int]:
-        """Character span of the token at ``position`` (offsets computed once, at C speed)."""
-        if self._offsets is None:
-            self._offsets = list(accumulate(map(len, _SPLIT.split(self.text))))
-        index = 2 * (position & INDEX_MASK)
-        return self._offsets[index], self._offsets[index + 1]
+        """Character span of the token at ``position``. Offsets come from splitting the text at C speed,
+        but only as far as needed (hits are mostly in the title and lead), at least twice as far as asked
+        so deeper hits rarely split again."""
+        index = position & INDEX_MASK
+        if self._offsets is None or index >= self._covered:
+            self._covered = max(2 * index + 2, 128)
+            pieces = _SPLIT.split(self.text, maxsplit=self._covered)  # the rest of the text comes last
+            self._offsets = list(accumulate(map(len, pieces)))
+        return self._offsets[2 * index], self._offsets[2 * index + 1]
 
 
 @dataclass
@@ -112,6 +118,10 @@ def index_field(text: str, plan: Plan) -> FieldIndex:
 
 def index_document(title: str, text: str, source: str, language: str | None, plan: Plan) -> Document:
     fields = {"title": index_field(title, plan), "text": index_field(text, plan)}
-    present = fields["title"].keys | fields["text"].keys
+    title_keys = fields["title"].keys
+    present = title_keys | fields["text"].keys | {TITLE_SCOPE + key for key in title_keys}
     source_words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n") if source else ()
-    return Document(fields, present, source_words, language_code(language))
+    present.update(SOURCE_SCOPE + word for word in source_words)
+    code = language_code(language)
+    present.add(LANGUAGE_SCOPE + code)
+    return Document(fields, present, source_words, code)

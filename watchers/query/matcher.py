@@ -15,7 +15,7 @@ the text is not enough). A query of filters only (``source:reuters``) scores lik
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -36,7 +36,7 @@ from watchers.query.nodes import (
     label,
 )
 from watchers.query.parser import parse
-from watchers.query.plan import Plan, build_plan
+from watchers.query.plan import RETRIGGER_AT, Plan, build_plan
 from watchers.query.result import NO_MATCH, Hit, MatchResult
 from watchers.query.stemming import DEFAULT_LANGUAGE, has_stemmer, language_code
 
@@ -102,15 +102,25 @@ class TopicMatcher(Generic[K]):
         plan = self.plan(article.language)
         doc = index_document(article.title, article.text, article.source, article.language, plan)
         present = doc.present
+        if plan.observed < RETRIGGER_AT[-1]:
+            plan.observe(present)
         candidates: set[int] = set(plan.always)
         candidates.update(*map(plan.triggers.__getitem__, present & plan.trigger_keys))
         out: list[tuple[K, MatchResult]] = []
         checks = plan.checks
+        single_terms = plan.single_terms
         for index in sorted(candidates):
-            alone, groups = checks[index]
-            if not alone <= present or any(group.isdisjoint(present) for group in groups):
+            alone, groups, forbidden = checks[index]
+            if (
+                not alone <= present
+                or any(group.isdisjoint(present) for group in groups)
+                or not forbidden.isdisjoint(present)
+            ):
                 continue
             query = self.queries[index]
+            single = single_terms[index]
+            if single is not None and _term_score(single, doc) < query.min_score:
+                continue
             result = evaluate(query.tree, doc, plan, query.min_score, explain_misses=False)
             if result.matched:
                 out.append((self.keys[index], result))
@@ -244,6 +254,20 @@ class _Evaluation:
                     hits.setdefault((term, field, begin, end), Hit(term, field, begin, end))
         ordered = sorted(hits.values(), key=lambda h: (h.field != "title", h.start, h.term))
         return tuple(ordered)
+
+
+def _term_score(keys: Sequence[str], doc: Document) -> float:
+    """The score ``evaluate`` gives a query of one word or wildcard with these keys, from positions only."""
+    title, text = doc.fields["title"], doc.fields["text"]
+    if len(keys) == 1:
+        in_title: Collection[int] = title.positions(keys[0])
+        in_text: Collection[int] = text.positions(keys[0])
+    else:
+        in_title = {p for key in keys for p in title.positions(key)}
+        in_text = {p for key in keys for p in text.positions(key)}
+    lead = sum(1 for p in in_text if p & INDEX_MASK < LEAD_WORDS)
+    score: float = TITLE_WEIGHT * len(in_title) + LEAD_WEIGHT * lead + BODY_WEIGHT * (len(in_text) - lead)
+    return score
 
 
 def _leaves(node: Node) -> Iterable[Word | Phrase | Prefix]:

@@ -9,6 +9,7 @@ are verified on every article. Plans are built per language on first use because
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -29,11 +30,22 @@ from watchers.query.nodes import (
 from watchers.query.normalise import fold
 from watchers.query.stemming import Keys, word_keys
 
+TITLE_SCOPE = "title:"
+"""Prefix of a key that must occur in the title (``title:NATO``), so a topic scoped to the title is neither
+a candidate nor verified when its word is only in the text. No token contains ``:``, so no clash."""
+SOURCE_SCOPE = "source:"
+"""Prefix of a word of the outlet's name (``source:reuters``): every word must be among them."""
+LANGUAGE_SCOPE = "lang:"
+"""Prefix of the article's language code (``lang:fr``)."""
+RETRIGGER_AT = (100, 1000)
+"""Article counts at which triggers are re-chosen from observed key frequencies."""
 Required = tuple[tuple[str, ...], ...]
 """Alternatives that must each be satisfied by at least one present key (a quick necessary condition)."""
-Check = tuple[frozenset[str], tuple[frozenset[str], ...]]
-"""``Required`` split for set operations: keys that must all be present (``<=``, one C call), and groups
-of which at least one key must be present (``isdisjoint``); most topics have no groups."""
+Check = tuple[frozenset[str], tuple[frozenset[str], ...], frozenset[str]]
+"""``Required`` split for set operations: keys that must all be present (``<=``, one C call), groups of
+which at least one key must be present (``isdisjoint``; most topics have none), and keys of which none may
+be present: those of words and wildcards excluded at the top of the query (``NATO -stadium``), whose mere
+presence anywhere in the article makes the query fail."""
 
 _COMMON_WORDS = (
     "the of and to in a is that for on it with as was at by an be this from are or has have not but "
@@ -64,8 +76,37 @@ class Plan:
     """Wanted key -> the raw tokens seen so far that carry it (the inverse of ``keyed``)."""
     trigger_keys: set[str] = field(default_factory=set)
     """The keys of ``triggers``, as a set to intersect with an article's keys."""
+    single_terms: list[Keys | None] = field(default_factory=list)
+    """For a topic that is one word or wildcard, its keys: its score can be counted from positions alone,
+    before (and usually instead of) verifying it."""
+    key_counts: Counter[str] = field(default_factory=Counter)
+    """How many observed articles had each key (see ``observe``)."""
+    observed: int = 0
     checks: list[Check] = field(default_factory=list)
     """``required`` of each topic in the form cheapest to test: see ``Check``."""
+
+    def observe(self, present: set[str]) -> None:
+        """Count the keys of one more article; at ``RETRIGGER_AT`` articles, re-choose the triggers by
+        how often their keys really occurred (word length is only a guess). Costs one C-level counter
+        update per article, for the first ``RETRIGGER_AT[-1]`` articles only."""
+        self.key_counts.update(present)
+        self.observed += 1
+        if self.observed in RETRIGGER_AT:
+            self.choose_triggers()
+
+    def choose_triggers(self) -> None:
+        """Give each topic with required keys the alternative least often seen in articles so far (by
+        guessed rarity before any were seen, and among equals). Any required alternative is correct: a
+        topic cannot match without it; a rarer one only makes fewer candidates."""
+        counts = self.key_counts
+        triggers: dict[str, list[int]] = {}
+        for index, required in enumerate(self.required):
+            if required:
+                trigger = min(required, key=lambda alt: (sum(counts[k] for k in alt), -_rarity(alt)))
+                for key in trigger:
+                    triggers.setdefault(key, []).append(index)
+        self.triggers = triggers
+        self.trigger_keys = set(triggers)
 
     def learn(self, tokens: set[str]) -> None:
         """Work out the wanted keys of tokens not seen before (the only place stemming happens)."""
@@ -98,26 +139,54 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
     for index, tree in enumerate(trees):
         required = _required(tree, plan)
         plan.required.append(required)
-        plan.checks.append(_check(required))
+        plan.checks.append((*_check(required), _forbidden(tree, plan)))
+        if isinstance(tree, Word):
+            plan.single_terms.append(plan.word_keys_of[tree])
+        elif isinstance(tree, Prefix):
+            plan.single_terms.append(("*" + tree.prefix,))
+        else:
+            plan.single_terms.append(None)
         if not required:
             plan.always.append(index)
-            continue
-        trigger = max(required, key=_rarity)
-        for key in trigger:
-            plan.triggers.setdefault(key, []).append(index)
-    plan.trigger_keys.update(plan.triggers)
+    plan.choose_triggers()
     return plan
 
 
-def _check(required: Required) -> Check:
+def _check(required: Required) -> tuple[frozenset[str], tuple[frozenset[str], ...]]:
     alone = frozenset(alt[0] for alt in required if len(alt) == 1)
     groups = tuple(dict.fromkeys(frozenset(alt) for alt in required if len(alt) > 1))
     return alone, groups
 
 
+def _forbidden(tree: Node, plan: Plan) -> frozenset[str]:
+    """Keys whose presence alone rules the query out: an excluded word occurs when any of its keys does
+    (in either field), an excluded wildcard when its prefix key does. Called after ``_required`` has
+    registered the words' keys."""
+    children = tree.children if isinstance(tree, AllOf) else (tree,)
+    keys: set[str] = set()
+    for child in children:
+        if isinstance(child, Not) and isinstance(child.child, Word):
+            keys.update(plan.word_keys_of[child.child])
+        elif isinstance(child, Not) and isinstance(child.child, Prefix):
+            keys.add("*" + child.child.prefix)
+    return frozenset(keys)
+
+
+def _in_title(key: str) -> str:
+    """The key in the title; keys already scoped (title, source, language) are left alone."""
+    return key if ":" in key else TITLE_SCOPE + key
+
+
 def _rarity(alternative: tuple[str, ...]) -> float:
-    """Longer, uncommon words are rarer; an alternative is only as rare as its commonest key."""
-    return min(-5.0 if k.lstrip("=*") in _COMMON else float(len(k)) for k in alternative)
+    """Longer, uncommon words are rarer, more so in the title (its prefix makes a title key longer); an
+    alternative is only as rare as its commonest key."""
+    return min(map(_key_rarity, alternative))
+
+
+def _key_rarity(key: str) -> float:
+    if key.startswith((SOURCE_SCOPE, LANGUAGE_SCOPE)):
+        return -4.0  # a few outlets and languages cover many articles: trigger on a word when there is one
+    return -5.0 if key.removeprefix(TITLE_SCOPE).lstrip("=*") in _COMMON else float(len(key))
 
 
 def _required(node: Node, plan: Plan) -> Required:
@@ -145,9 +214,16 @@ def _required(node: Node, plan: Plan) -> Required:
             return ()
         return (tuple(dict.fromkeys(k for option in options for k in max(option, key=_rarity))),)
     if isinstance(node, InField):
-        return _required(node.child, plan)
+        inner = _required(node.child, plan)
+        if node.field != "title":
+            return inner
+        return tuple(tuple(dict.fromkeys(map(_in_title, alt))) for alt in inner)
     if isinstance(node, Not):
         _required(node.child, plan)
         return ()
-    assert isinstance(node, FromSource | InLanguage)
-    return ()
+    if isinstance(node, InLanguage):
+        return ((LANGUAGE_SCOPE + node.code,),)
+    assert isinstance(node, FromSource)
+    if node.prefix:
+        return ()
+    return tuple((SOURCE_SCOPE + word,) for word in node.words)
