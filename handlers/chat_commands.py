@@ -74,7 +74,6 @@ def _unsubscribe(ctx: CommandContext, args: list[str]) -> Reply:
     "/mute TOPIC DURATION",
     "pause a topic's alerts here for a while",
     "/mute NATO expansion 2h",
-    access="chat_admin",
 )
 def _mute(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) < 2:
@@ -82,7 +81,7 @@ def _mute(ctx: CommandContext, args: list[str]) -> Reply:
     try:
         period = parse_duration(args[-1])
     except ValueError as exc:
-        return Reply(f"{exc}; give a duration such as 30m, 2h or 3d", error=True)
+        return Reply(f"{exc}. Usage: /mute TOPIC DURATION   e.g. /mute NATO expansion 2h", error=True)
     try:
         name, until, zone = subs.mute(
             ctx.store, ctx.platform, ctx.chat, " ".join(args[:-1]), period, actor=ctx.actor
