@@ -3,7 +3,7 @@ Bot API emulator, the service wired as ``newswatch run`` wires it, the local new
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.app import Newswatch
 from bot.catalog import sync_config
-from bot.models import AuditEntry, Topic
+from bot.models import Article, AuditEntry, Match, Source, Story, Topic, utcnow
 from bot.sample_site import LocalSite
 from bot.settings import settings_from_dict
 from bot.store import Store
@@ -128,4 +128,69 @@ async def test_subscribe_in_chat_then_one_alert_group_admins_and_admin_topics(
     finally:
         await running.stop()
         await app.aclose()
+        store.close()
+
+
+async def test_search_and_latest_page_with_the_more_button(
+    telegram: TelegramEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
+    settings = settings_from_dict(
+        {
+            "storage": {"url": database_url},
+            "topics": [{"name": "Grain", "query": "grain"}],
+            "telegram": {"token_env": "NW_TEST_TG_TOKEN", "api_base": telegram.url, "admins": [ADMIN]},
+        },
+        tmp_path,
+    )
+    store = Store.open(settings.database_url())
+    sync_config(store, settings)
+    with store.session() as session:
+        session.add(Source(id=1, name="Wire", url="https://wire.example/feed"))
+        for n in range(8):
+            story = Story(title=f"Grain exports {n}", title_key=f"k{n}", url=f"https://wire.example/{n}")
+            session.add(story)
+            session.flush()
+            article = Article(
+                source_id=1,
+                story_id=story.id,
+                url=f"https://wire.example/{n}",
+                title=f"Grain exports {n}",
+                text="Grain exports rose as the harbour reopened.",
+                content_hash=f"h{n}",
+                published_at=utcnow() - timedelta(hours=n),
+            )
+            session.add(article)
+            session.flush()
+            assert article.id is not None
+            assert story.id is not None
+            topic = session.exec(select(Topic)).one()
+            assert topic.id is not None
+            when = utcnow() - timedelta(hours=n)
+            session.add(Match(article_id=article.id, topic_id=topic.id, story_id=story.id, matched_at=when))
+    running = await start_telegram(settings, store)
+    try:
+        for command, first in (
+            ('/search "grain exports"', "Results 1–5 of 8"),
+            ("/latest 5", "Latest stories"),
+        ):
+            before = len(telegram.transcript(DIRECT))
+            telegram.user_says(DIRECT, command, user_id=MEMBER)
+            await wait_until(lambda b=before: len(telegram.transcript(DIRECT)) == b + 1)
+            page = telegram.transcript(DIRECT)[-1]
+            assert page.text.startswith(first)
+            [[more]] = page.buttons
+            assert more["text"] == "More"
+            telegram.press(DIRECT, page.message_id, more["callback_data"], user_id=MEMBER)
+            await wait_until(lambda b=before: len(telegram.transcript(DIRECT)) == b + 2)
+            second = telegram.transcript(DIRECT)[-1].text
+            shown = [
+                {f"Grain exports {n}" for n in range(8) if f"Grain exports {n} " in t}
+                for t in (page.text, second)
+            ]
+            assert len(shown[0]) == 5
+            assert shown[0].isdisjoint(shown[1])  # the next page, not the first again
+            assert len(shown[1]) >= 2
+    finally:
+        await running.stop()
         store.close()
