@@ -72,6 +72,8 @@ def _sync_topics(session: Session, settings: Settings) -> dict[str, Topic]:
     wanted: dict[str, Topic] = {}
     for item in settings.topics:
         row = existing.get(item.name) or Topic(name=item.name, query=item.query, created_at=utcnow())
+        if row.origin == "removed":  # removed in chat, still (or again) in the config: the config's again
+            row.origin = "config"
         if row.origin == "config":
             row.query = item.query
             row.min_score = item.min_score
@@ -116,10 +118,12 @@ def _sync_subscriptions(
         assert topic.id is not None
         key = (chat.id, topic.id)
         row = existing.get(key) or Subscription(chat_id=chat.id, topic_id=topic.id, created_at=utcnow())
+        wanted.add(key)
+        if row.origin != "config":  # subscribed, unsubscribed or re-moded in chat: the chat's choice
+            continue
         row.mode = item.mode
         row.active = True
         session.add(row)
-        wanted.add(key)
     for key, row in existing.items():
         if row.origin == "config" and key not in wanted:
             row.active = False

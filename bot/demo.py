@@ -75,16 +75,19 @@ def run_demo(console: Console, *, cycles: int | None = None, interactive: bool =
         asyncio.run(cycles_run(min(cycles or sample_news.CYCLES, sample_news.CYCLES)))
         console.print(f"alerts were also written to {folder / 'alerts.jsonl'}")
         if interactive:
-            _prompt(console, store)
+            _prompt(console, store, settings)
         store.close()
     finally:
         site.stop()
     return 0
 
 
-def _prompt(console: Console, store: Store) -> None:
-    console.print("Type chat commands: /latest, /search grain, /topics, /story 1, /help; /quit to leave.")
-    ctx = CommandContext(store=store, user="you", chat="terminal", is_admin=True)
+def _prompt(console: Console, store: Store, settings: Settings) -> None:
+    console.print(
+        "Type chat commands: /latest, /search grain, /topics, /story 1, /subscribe, /topic add, /help;"
+        " /quit to leave."
+    )
+    ctx = CommandContext(store=store, user="you", chat="terminal", is_admin=True, settings=settings)
     while True:
         try:
             line = console.input("[bold]newswatch>[/] ")

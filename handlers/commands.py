@@ -2,24 +2,37 @@
 
 Telegram, Slack and the demo console only translate their input into a ``CommandContext`` and a line of
 text, and render the ``Reply``. Admin-only commands declare it in the registry; ``run_command`` enforces
-it, so no command re-implements the check. This first version carries the read-only commands; the
-chat-commands issue adds subscriptions and admin editing on the same registry.
+it, so no command re-implements the check. Access levels (``Command.access``):
+
+* ``everyone``: anyone, anywhere;
+* ``chat_admin``: changes what one chat receives (subscriptions, settings): anyone in a direct chat; in a
+  group, a global admin or that group's own administrators (``CommandContext.is_chat_admin``);
+* ``admin``: changes what the whole service watches (topics, sources) or shows its internals: global
+  admins from ``[telegram] admins`` / ``[slack] admins`` only.
+
+This module holds the registry and the reading commands; ``handlers.chat_commands`` (subscriptions and
+settings) and ``handlers.admin_commands`` (topics, sources, audit) register theirs on import, at the end.
 """
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from bot import queries
+from bot.chat_subscriptions import did_you_mean, followed_topics
 from bot.durations import parse_duration
 from bot.models import utcnow
 from bot.queries import StoryView
 from bot.search.engine import InvalidCursor, SearchPage, search_articles
 from bot.search.listing import InvalidListCursor
+from bot.settings import Settings
 from bot.store import Store
-from handlers.render import Button, Reply, ReplyItem, local_time, parse_payload
+from handlers.flood import FloodGate
+from handlers.render import Button, Reply, ReplyItem, local_time
 from watchers.errors import QuerySyntaxError
 
 MAX_INPUT = 1000
@@ -34,10 +47,28 @@ class CommandContext:
     store: Store
     user: str
     chat: str
-    is_admin: bool = False
+    is_admin: bool = False  # a global admin from the config
     platform: str = "console"
+    is_group: bool = False  # a group or channel, where several people share what the chat receives
+    is_chat_admin: bool = False  # one of the group's own administrators (Telegram groups)
+    flood: FloodGate | None = None  # the adapter's limit on commands per user
+    settings: Settings | None = None  # the service's settings (admin commands: config topics, network)
+
+    @property
+    def actor(self) -> str:
+        """Who did it, for the audit log: ``platform:user id``."""
+        return f"{self.platform}:{self.user}"
+
+    def may(self, access: Access) -> bool:
+        """Whether this user may run a command of ``access``: the one place the rule lives."""
+        if access == "everyone" or self.is_admin:
+            return True
+        if access == "chat_admin":
+            return not self.is_group or self.is_chat_admin
+        return False
 
 
+Access = Literal["everyone", "chat_admin", "admin"]
 Handler = Callable[[CommandContext, list[str]], Reply]
 
 
@@ -48,26 +79,45 @@ class Command:
     usage: str
     help: str
     example: str
-    admin_only: bool = False
+    access: Access = "everyone"
     raw: bool = False  # the handler gets the rest of the line unsplit (quotes kept), as one argument
+
+    @property
+    def admin_only(self) -> bool:
+        return self.access == "admin"
 
 
 COMMANDS: dict[str, Command] = {}
 
 
 def command(
-    name: str, usage: str, help: str, example: str, *, admin_only: bool = False, raw: bool = False
+    name: str, usage: str, help: str, example: str, *, access: Access = "everyone", raw: bool = False
 ) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
-        COMMANDS[name] = Command(name, handler, usage, help, example, admin_only, raw)
+        COMMANDS[name] = Command(name, handler, usage, help, example, access, raw)
         return handler
 
     return register
 
 
+def command_name(line: str) -> str | None:
+    """The registered command a line asks for (``/name@bot args`` → ``name``), if any.
+
+    Adapters use it to learn, before running a command, whether they must look up the group's
+    administrators (an API call) for it.
+    """
+    words = line.strip().lstrip("/").split(None, 1)
+    name = words[0].lower().split("@", 1)[0] if words else ""
+    return name if name in COMMANDS else None
+
+
 def run_command(ctx: CommandContext, line: str) -> Reply:
     """Parse ``/name args…`` and run it; every failure becomes a Reply, never an exception."""
     line = line.strip()
+    if ctx.flood is not None and not ctx.flood.allow(ctx.actor):
+        return Reply(
+            f"Too many commands; please wait {ctx.flood.wait(ctx.actor):.0f} s and try again.", error=True
+        )
     if len(line) > MAX_INPUT:
         return Reply(f"That is too long ({len(line)} characters; at most {MAX_INPUT}).", error=True)
     if not line:
@@ -81,11 +131,13 @@ def run_command(ctx: CommandContext, line: str) -> Reply:
     name, args = words[0].lower().split("@", 1)[0], words[1:]
     spec = COMMANDS.get(name)
     if spec is None:
-        close = [c for c in COMMANDS if c.startswith(name[:2])]
+        close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+        close = close or [c for c in COMMANDS if c.startswith(name[:2])]
         hint = f" Did you mean /{close[0]}?" if close else ""
-        return Reply(f"Unknown command /{name}.{hint} Type /help for the list.", error=True)
-    if spec.admin_only and not ctx.is_admin:
-        return Reply(f"Sorry, /{name} is for admins only; nothing was changed.", error=True)
+        return Reply(f"Unknown command /{name[:40]}.{hint} Type /help for the list.", error=True)
+    if not ctx.may(spec.access):
+        who = "admins" if spec.access == "admin" else "this group's administrators"
+        return Reply(f"Sorry, /{name} is for {who} only; nothing was changed.", error=True)
     if spec.raw:
         rest = line.lstrip("/").split(None, 1)
         args = [rest[1].strip()] if len(rest) > 1 else []
@@ -106,7 +158,7 @@ def _items(views: list[StoryView]) -> tuple[ReplyItem, ...]:
 def _help(ctx: CommandContext, args: list[str]) -> Reply:
     lines = ["Commands:"]
     for spec in COMMANDS.values():
-        if spec.admin_only and not ctx.is_admin:
+        if not ctx.may(spec.access):
             continue
         lines.append(f"  {spec.usage:<28} {spec.help} (e.g. {spec.example})")
     return Reply("\n".join(lines))
@@ -120,12 +172,15 @@ def _start(ctx: CommandContext, args: list[str]) -> Reply:
     )
 
 
-@command("topics", "/topics", "every topic and its query", "/topics")
+@command("topics", "/topics", "every topic; ✓ marks the ones this chat follows", "/topics")
 def _topics(ctx: CommandContext, args: list[str]) -> Reply:
     rows = [t for t in queries.topics(ctx.store) if t.enabled]
     if not rows:
         return Reply("No topics yet.")
-    lines = ["Topics:"] + [f"  {t.name}: {t.query}  ({t.matches} matches)" for t in rows]
+    followed = followed_topics(ctx.store, ctx.platform, ctx.chat)
+    lines = ["Topics (✓ followed here):"] + [
+        f"  {'✓' if t.name in followed else '·'} {t.name}: {t.query}  ({t.matches} matches)" for t in rows
+    ]
     return Reply("\n".join(lines))
 
 
@@ -137,10 +192,8 @@ def _latest(ctx: CommandContext, args: list[str]) -> Reply:
         args = args[:-1]
     topic = " ".join(args) or None
     if topic is not None and queries.find_topic(ctx.store, topic) is None:
-        names = [t.name for t in queries.topics(ctx.store)]
-        close = [n for n in names if topic.lower() in n.lower() or n.lower() in topic.lower()]
-        hint = f" Did you mean {close[0]!r}?" if close else " Type /topics for the list."
-        return Reply(f"There is no topic {topic!r}.{hint}", error=True)
+        names = [t.name for t in queries.topics(ctx.store) if t.enabled]
+        return Reply(f"There is no topic {topic!r}.{did_you_mean(topic, names)}", error=True)
     return _latest_reply(ctx, topic, count, None)
 
 
@@ -155,7 +208,7 @@ def _latest_reply(ctx: CommandContext, topic: str | None, count: int, cursor: st
     )
 
 
-def _latest_more(ctx: CommandContext, value: str) -> Reply:
+def latest_more(ctx: CommandContext, value: str) -> Reply:
     """The "More" button under /latest: ``value`` is ``CURSOR COUNT [TOPIC]``."""
     cursor, _, rest = value.partition(" ")
     count, _, topic = rest.partition(" ")
@@ -190,7 +243,7 @@ def _search(ctx: CommandContext, args: list[str]) -> Reply:
     return _search_reply(text, page)
 
 
-def _search_more(ctx: CommandContext, value: str) -> Reply:
+def search_more(ctx: CommandContext, value: str) -> Reply:
     """The "More" button under search results: ``value`` is ``CURSOR QUERY``."""
     cursor, _, text = value.partition(" ")
     try:
@@ -228,21 +281,6 @@ def _search_reply(text: str, page: SearchPage) -> Reply:
     return Reply(header, items, buttons=buttons)
 
 
-BUTTON_ACTIONS: dict[str, Callable[[CommandContext, str], Reply]] = {
-    "search_more": _search_more,
-    "latest_more": _latest_more,
-}
-
-
-def run_button(ctx: CommandContext, payload: str) -> Reply:
-    """A pressed button (``action:value``, see ``Button.payload``) as a Reply; unknown ones get a hint."""
-    action, value = parse_payload(payload)
-    handler = BUTTON_ACTIONS.get(action)
-    if handler is None:
-        return Reply("That button no longer works; try the command again.", error=True)
-    return handler(ctx, value)
-
-
 @command("story", "/story ID", "a story in full, with every outlet", "/story 3")
 def _story(ctx: CommandContext, args: list[str]) -> Reply:
     if len(args) != 1 or not args[0].isdigit():
@@ -253,3 +291,7 @@ def _story(ctx: CommandContext, args: list[str]) -> Reply:
     lines = [view.title, view.summary, f"Topics: {', '.join(view.topics) or 'none'}", "Sources:"]
     lines += [f"  {a.source} ({a.published or 'undated'}): {a.url}" for a in view.articles]
     return Reply("\n".join(lines))
+
+
+# The other commands register themselves on the same registry when imported.
+from handlers import admin_commands, chat_commands  # noqa: E402,F401

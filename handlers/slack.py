@@ -12,7 +12,7 @@ whose ``AsyncWebClient`` uses ``[slack] api_base`` receives, by ``[slack] mode``
 Listeners acknowledge first and do the work lazily (bolt ``lazy=``), so Slack gets its ack well within
 3 s; a repeated delivery is dropped by ``InboundDedupe`` before any listener runs. Commands arrive as
 ``/news <command>`` or as an app mention and go through ``handlers.commands.run_command``; buttons go
-through ``button_reply``.
+through ``handlers.buttons.answer_button``, the same as on every platform.
 """
 
 from __future__ import annotations
@@ -31,17 +31,16 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import func
-from sqlmodel import col, select
 
-from bot import queries
 from bot.alerts import Alert
-from bot.models import Chat, Match, Story
+from bot.models import Chat
 from bot.settings import Settings, SlackSettings, read_secret
 from bot.store import Store
+from handlers.buttons import answer_button
 from handlers.commands import CommandContext, run_command
+from handlers.flood import FloodGate
 from handlers.inbound_dedupe import InboundDedupe
-from handlers.render import Reply, ReplyItem, parse_payload
+from handlers.render import Reply, parse_payload
 from handlers.slack_render import ACTION_PREFIX, alert_blocks, reply_blocks
 from watchers.errors import ChatGone, ConfigError, DeliveryError, NewswatchError, RateLimited
 
@@ -53,8 +52,6 @@ AUTH_ERRORS = frozenset(
     {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "missing_scope"}
 )
 UNEDITABLE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
-MUTE_HOURS = 8
-SIMILAR_LIMIT = 5
 API_TIMEOUT = 15
 
 
@@ -184,52 +181,6 @@ def _section(settings: Settings) -> SlackSettings:
     return settings.slack
 
 
-# ---- inbound: what a button press answers -------------------------------------------------------------
-
-
-def button_reply(store: Store, chat: str, user: str, action: str, value: str) -> Reply:
-    """The platform-neutral answer to a button under an alert (``story``, ``similar``, ``mute``).
-
-    ``mute`` only answers here: persisting the mute needs ``subscriptions.muted_until`` (migration 0006,
-    another branch), which the integrator wires in when both are merged.
-    """
-    ctx = CommandContext(store=store, user=user, chat=chat, platform="slack")
-    if action == "story":
-        return run_command(ctx, f"story {value}")
-    if action == "similar":
-        return _similar(store, value)
-    if action == "mute":
-        if not value.strip():
-            return Reply("Which topic? The button carried none.", error=True)
-        return Reply(f"Muted {value} in this channel for {MUTE_HOURS} h.")
-    return Reply(f"Unknown button {action!r}.", error=True)
-
-
-def _similar(store: Store, value: str) -> Reply:
-    """Stories sharing a matched topic with story ``value``, newest first (via the stored matches)."""
-    if not value.isdigit():
-        return Reply(f"There is no story {value!r}.", error=True)
-    story_id = int(value)
-    with store.session() as session:
-        if session.get(Story, story_id) is None:
-            return Reply(f"There is no story {story_id}.", error=True)
-        topic_ids = select(Match.topic_id).where(Match.story_id == story_id)
-        ids = session.exec(
-            select(Match.story_id)
-            .where(col(Match.topic_id).in_(topic_ids), Match.story_id != story_id)
-            .group_by(col(Match.story_id))
-            .order_by(func.max(Match.matched_at).desc(), col(Match.story_id).desc())
-            .limit(SIMILAR_LIMIT)
-        ).all()
-    views = [v for v in (queries.story(store, i) for i in ids) if v is not None]
-    if not views:
-        return Reply(f"No other stories share a topic with story {story_id} yet.")
-    items = tuple(
-        ReplyItem(v.title, v.url, ", ".join(dict.fromkeys(a.source for a in v.articles)), v.id) for v in views
-    )
-    return Reply(f"More like story {story_id}:", items)
-
-
 # ---- inbound: the bolt app ----------------------------------------------------------------------------
 
 _MENTION = re.compile(r"^\s*<@[A-Z0-9]+(?:\|[^>]*)?>\s*")
@@ -262,7 +213,13 @@ def delivery_key(body: dict[str, Any]) -> str | None:
 
 
 def build_app(
-    client: AsyncWebClient, store: Store, slack: SlackSettings, *, signing_secret: str, dedupe: InboundDedupe
+    client: AsyncWebClient,
+    store: Store,
+    slack: SlackSettings,
+    *,
+    signing_secret: str,
+    dedupe: InboundDedupe,
+    settings: Settings | None = None,
 ) -> AsyncApp:
     """The bolt app with every listener registered (one place, so the wiring stays visible)."""
     bolt_log = logging.getLogger("newswatch.slack_bolt")
@@ -275,6 +232,7 @@ def build_app(
         logger=bolt_log,
     )
     admins = frozenset(slack.admins)
+    flood = FloodGate()
 
     async def skip_repeats(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         key = delivery_key(body)
@@ -290,7 +248,17 @@ def build_app(
         await ack()
 
     def context(user: str, channel: str) -> CommandContext:
-        return CommandContext(store=store, user=user, chat=channel, is_admin=user in admins, platform="slack")
+        # a direct message (D…) is the user's own; a channel is shared, so only global admins change it
+        return CommandContext(
+            store=store,
+            user=user,
+            chat=channel,
+            is_admin=user in admins,
+            platform="slack",
+            is_group=not channel.startswith("D"),
+            flood=flood,
+            settings=settings,
+        )
 
     async def news_command(command: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
         ctx = context(str(command.get("user_id", "")), str(command.get("channel_id", "")))
@@ -314,7 +282,7 @@ def build_app(
                 (body.get("channel") or {}).get("id", "")
                 or (body.get("container") or {}).get("channel_id", "")
             )
-            text, blocks = await answer(button_reply, store, channel, user, name, value)
+            text, blocks = await answer(answer_button, context(user, channel), name, value)
             await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     app.command(COMMAND)(ack=ack_now, lazy=[news_command])
@@ -394,7 +362,7 @@ async def start_slack(settings: Settings, store: Store) -> RunningSlack:
         if app_token is None:
             raise ConfigError("slack: Socket Mode needs app_token_env or app_token_file")
         await check_app_token(client, app_token)
-        app = build_app(client, store, slack, signing_secret="", dedupe=dedupe)
+        app = build_app(client, store, slack, signing_secret="", dedupe=dedupe, settings=settings)
         handler = AsyncSocketModeHandler(app, app_token=app_token)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("slack_started mode=socket team=%s", identity.get("team"))
@@ -406,7 +374,7 @@ async def start_slack(settings: Settings, store: Store) -> RunningSlack:
     )
     if not secret:
         raise ConfigError("slack: mode = 'http' needs signing_secret_env or signing_secret_file")
-    app = build_app(client, store, slack, signing_secret=secret, dedupe=dedupe)
+    app = build_app(client, store, slack, signing_secret=secret, dedupe=dedupe, settings=settings)
 
     async def receive(request: web.Request) -> web.Response:
         response = await app.async_dispatch(await to_bolt_request(request))

@@ -7,7 +7,7 @@
   dispatcher's (``bot.ratelimit``); python-telegram-bot's own rate limiter is not used.
 * ``start_telegram`` runs the ``Application`` (long polling, or webhook by config) without a JobQueue:
   one scheduler, ours. Commands go through ``handlers.commands.run_command``, buttons through
-  ``handlers.actions.answer_button``.
+  ``handlers.buttons.answer_button``.
 
 The token is in every request URL (``{api_base}/bot{token}/...``), so the HTTP client loggers are kept
 at WARNING and a filter on every log handler replaces the token wherever it would appear.
@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import os
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,8 +48,9 @@ from bot.digests import Digest
 from bot.models import Chat
 from bot.settings import Settings, TelegramSettings, read_secret
 from bot.store import Store
-from handlers.actions import answer_button
-from handlers.commands import COMMANDS, CommandContext, run_command
+from handlers.buttons import answer_button
+from handlers.commands import COMMANDS, CommandContext, command_name, run_command
+from handlers.flood import FloodGate
 from handlers.render import Button, Reply, alert_buttons, parse_payload
 from handlers.telegram_render import MAX_MESSAGE, render_alert, render_digest, render_reply
 from watchers.errors import ChatGone, ChatMigrated, ConfigError, DeliveryError, RateLimited
@@ -58,6 +60,7 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 REPLY_TRIES = 3
+GROUP_ADMINS_TTL = 300.0  # seconds a group's administrator list is trusted before asking again
 _GONE = ("chat not found", "bot was blocked", "bot was kicked", "user is deactivated", "have no rights")
 
 
@@ -295,29 +298,47 @@ async def start_telegram(settings: Settings, store: Store) -> RunningTelegram:
     )
     replies = TelegramChannel(app.bot, link_preview=section.link_preview)
     admins = set(section.admins)
+    flood = FloodGate()
+    group_admins = GroupAdmins(app.bot)
 
-    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-        if message is None or chat is None or not message.text:
-            return
-        ctx = CommandContext(
+    async def context_for(update: Update, line: str | None) -> CommandContext | None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return None
+        group = chat.type != "private"
+        is_admin = bool(user and user.id in admins)
+        is_chat_admin = False
+        name = command_name(line) if line is not None else None
+        if group and user and not is_admin and name and COMMANDS[name].access == "chat_admin":
+            is_chat_admin = await group_admins.is_admin(chat.id, user.id)
+        return CommandContext(
             store=store,
             user=str(user.id) if user else "",
             chat=str(chat.id),
-            is_admin=bool(user and user.id in admins),
+            is_admin=is_admin,
             platform="telegram",
+            is_group=group,
+            is_chat_admin=is_chat_admin,
+            flood=flood,
+            settings=settings,
         )
+
+    async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or not message.text:
+            return
+        ctx = await context_for(update, message.text)
+        assert ctx is not None
         reply = await asyncio.to_thread(run_command, ctx, message.text)
         await replies.send_reply(chat.id, reply)
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query, chat, user = update.callback_query, update.effective_chat, update.effective_user
-        if query is None or chat is None:
+        query, chat = update.callback_query, update.effective_chat
+        ctx = await context_for(update, None)
+        if query is None or chat is None or ctx is None:
             return
         action, value = parse_payload(query.data or "")
-        reply = await asyncio.to_thread(
-            answer_button, store, ("telegram", str(chat.id)), str(user.id) if user else "", action, value
-        )
+        reply = await asyncio.to_thread(answer_button, ctx, action, value)
         if action == "mute" or reply.error:
             await query.answer(reply.text[:200], show_alert=reply.error)
             return
@@ -330,7 +351,7 @@ async def start_telegram(settings: Settings, store: Store) -> RunningTelegram:
     try:
         await app.initialize()
         await app.bot.set_my_commands(
-            [BotCommand(c.name, c.help[:256]) for c in COMMANDS.values() if not c.admin_only]
+            [BotCommand(c.name, c.help[:256]) for c in COMMANDS.values() if c.access != "admin"]
         )
     except InvalidToken:
         await _close(requests)
@@ -352,6 +373,32 @@ async def start_telegram(settings: Settings, store: Store) -> RunningTelegram:
         )
     log.info("telegram_started mode=%s", section.mode)
     return running
+
+
+class GroupAdmins:
+    """A group's own administrators (``getChatAdministrators``), cached for ``ttl`` seconds per group.
+
+    A failed lookup counts as "not an administrator" (and is not cached): refusing politely is safer than
+    letting anyone change what a group receives.
+    """
+
+    def __init__(self, bot: TelegramBot, ttl: float = GROUP_ADMINS_TTL) -> None:
+        self.bot = bot
+        self.ttl = ttl
+        self._cache: dict[int, tuple[float, frozenset[int]]] = {}
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        now = time.monotonic()
+        cached = self._cache.get(chat_id)
+        if cached is None or cached[0] <= now:
+            try:
+                members = await self.bot.get_chat_administrators(chat_id)
+            except TelegramError as exc:
+                log.warning("telegram_chat_admins_failed chat_id=%s error=%s", chat_id, exc)
+                return False
+            cached = (now + self.ttl, frozenset(m.user.id for m in members))
+            self._cache[chat_id] = cached
+        return user_id in cached[1]
 
 
 async def _close(requests: tuple[HTTPXRequest, ...]) -> None:

@@ -83,6 +83,23 @@ class _Reject(Exception):
         self.parameters = parameters
 
 
+# what a ChatMemberAdministrator carries besides status and user (every right granted)
+ADMIN_RIGHTS: dict[str, bool] = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": True,
+    "can_edit_stories": True,
+    "can_delete_stories": True,
+}
+
+
 class TelegramEmulator:
     """``url`` is the ``api_base``; ``token`` the only token it accepts."""
 
@@ -108,6 +125,7 @@ class TelegramEmulator:
         self.slow_after_accept: dict[int, float] = {}  # chat id -> seconds sendMessage holds its answer
         self.blocked: dict[int, str] = {}
         self.migrated: dict[int, int] = {}
+        self.chat_admins: dict[int, set[int]] = {}  # group id -> its administrators' user ids
         self._faults: list[_Fault] = []
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
@@ -200,6 +218,11 @@ class TelegramEmulator:
         """The group ``chat_id`` became the supergroup ``new_chat_id``."""
         with self.lock:
             self.migrated[chat_id] = new_chat_id
+
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """``user_id`` becomes one of group ``chat_id``'s administrators (``getChatAdministrators``)."""
+        with self.lock:
+            self.chat_admins.setdefault(chat_id, set()).add(user_id)
 
     def user_says(self, chat_id: int, text: str, *, user_id: int = 1001, chat_type: str | None = None) -> int:
         """A user message in ``chat_id`` (commands get a ``bot_command`` entity); returns its update id."""
@@ -374,6 +397,13 @@ class TelegramEmulator:
                 }
             )
         return True
+
+    async def _api_getChatAdministrators(self, params: dict[str, Any]) -> Any:
+        chat_id = int(params["chat_id"])
+        self._check_chat(chat_id)
+        with self.lock:
+            admins = sorted(self.chat_admins.get(chat_id, set()))
+        return [{"status": "administrator", "user": self._user(a), **ADMIN_RIGHTS} for a in admins]
 
     async def _api_getChat(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])

@@ -14,7 +14,8 @@ from bot.catalog import sync_config
 from bot.models import Article, Match, Source, Story, utcnow
 from bot.settings import settings_from_dict
 from bot.store import Store
-from handlers.commands import MAX_INPUT, CommandContext, run_button, run_command
+from handlers.buttons import run_button
+from handlers.commands import MAX_INPUT, CommandContext, run_command
 from handlers.render import plain_text
 
 

@@ -1,4 +1,4 @@
-"""``button_reply``: the platform-neutral answer to alert buttons, and the Slack channel's config checks."""
+"""``answer_button``: the platform-neutral answer to alert buttons, and the Slack channel's config checks."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from bot.catalog import sync_config
 from bot.sample_site import LocalSite
 from bot.settings import settings_from_dict
 from bot.store import Store
+from handlers.buttons import answer_button
 from handlers.channels import build_channels
+from handlers.commands import CommandContext
 from handlers.emulators.slack import SlackEmulator
 from handlers.render import Reply
-from handlers.slack import answer, button_reply, delivery_key
+from handlers.slack import answer, delivery_key
 from tests.bot.test_poll_once import NATO_TITLE, Clock, publish
 from tests.handlers.slack_support import CHANNEL, USER, settings_for, slack, slack_config
 from watchers.errors import ConfigError
@@ -37,6 +39,10 @@ async def test_buttons_answer_from_the_store(
         app = Newswatch(settings, store, build_channels(settings))
         await app.poll_once()
         await app.aclose()
+
+        def button_reply(store: Store, chat: str, user: str, action: str, value: str) -> Reply:
+            return answer_button(CommandContext(store, user, chat, platform="slack"), action, value)
+
         story = button_reply(store, CHANNEL, USER, "story", "1")
         assert not story.error
         assert "Sources:" in story.text
