@@ -14,7 +14,7 @@ import httpx
 
 from watchers.entries import FeedEntry
 from watchers.errors import FetchError, ParseError, SourceError
-from watchers.fetch import FetchPolicy, FetchResult
+from watchers.fetch import FetchPolicy, FetchResult, fetch
 from watchers.politeness import HostGate
 
 FEED_ACCEPT = (
@@ -63,6 +63,38 @@ class SourceListing:
     etag: str | None = None
     last_modified: str | None = None
     response: FetchResult | None = None
+
+    @classmethod
+    def unchanged(cls, result: FetchResult) -> SourceListing:
+        """A 304: no entries, the validators kept for the next poll."""
+        return cls(
+            [], not_modified=True, etag=result.etag, last_modified=result.last_modified, response=result
+        )
+
+    @classmethod
+    def of(cls, entries: list[FeedEntry], result: FetchResult) -> SourceListing:
+        """What one listing response held, with its validators for the next conditional request."""
+        return cls(entries, etag=result.etag, last_modified=result.last_modified, response=result)
+
+
+async def conditional_fetch(
+    client: httpx.AsyncClient,
+    policy: FetchPolicy,
+    spec: SourceSpec,
+    *,
+    accept: tuple[str, ...],
+    gate: HostGate | None,
+) -> FetchResult:
+    """The one listing request of single-request kinds, sent with the validators of the previous poll."""
+    return await fetch(
+        client,
+        spec.url,
+        policy,
+        etag=spec.etag,
+        last_modified=spec.last_modified,
+        accept=accept,
+        gate=gate,
+    )
 
 
 class SourceReader(Protocol):

@@ -27,9 +27,9 @@ from cssselect import SelectorError
 from watchers.charsets import decode
 from watchers.entries import FeedEntry
 from watchers.errors import ParseError
-from watchers.fetch import FetchPolicy, fetch
+from watchers.fetch import FetchPolicy
 from watchers.politeness import HostGate
-from watchers.sources.base import HTML_ACCEPT, SourceListing, SourceSpec
+from watchers.sources.base import HTML_ACCEPT, SourceListing, SourceSpec, conditional_fetch
 from watchers.urls import is_http_url
 
 DEFAULT_MAX_ITEMS = 50
@@ -192,19 +192,9 @@ async def read(
     client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec, *, gate: HostGate | None = None
 ) -> SourceListing:
     """Fetch the page conditionally and list its article links (at most ``max_items``)."""
-    result = await fetch(
-        client,
-        spec.url,
-        policy,
-        etag=spec.etag,
-        last_modified=spec.last_modified,
-        accept=HTML_ACCEPT,
-        gate=gate,
-    )
+    result = await conditional_fetch(client, policy, spec, accept=HTML_ACCEPT, gate=gate)
     if result.not_modified:
-        return SourceListing(
-            [], not_modified=True, etag=result.etag, last_modified=result.last_modified, response=result
-        )
+        return SourceListing.unchanged(result)
     mime = result.content_type.split(";")[0].strip().lower()
     if mime and "html" not in mime:
         raise ParseError(f"not a page: got {mime}")
@@ -217,4 +207,4 @@ async def read(
     )
     limit = spec.option_int("max_items", DEFAULT_MAX_ITEMS)
     entries = [FeedEntry(url=url, title=_headline(text), guid=None) for url, text in links[:limit]]
-    return SourceListing(entries, etag=result.etag, last_modified=result.last_modified, response=result)
+    return SourceListing.of(entries, result)

@@ -24,7 +24,7 @@ from watchers.entries import FeedEntry
 from watchers.errors import ParseError, SourceError
 from watchers.fetch import FetchPolicy, fetch
 from watchers.politeness import HostGate
-from watchers.sources.base import XML_ACCEPT, SourceListing, SourceSpec
+from watchers.sources.base import XML_ACCEPT, SourceListing, SourceSpec, conditional_fetch
 from watchers.timestamps import parse_w3c_datetime
 from watchers.urls import is_http_url
 
@@ -96,19 +96,9 @@ async def read(
     client: httpx.AsyncClient, policy: FetchPolicy, spec: SourceSpec, *, gate: HostGate | None = None
 ) -> SourceListing:
     """Fetch the sitemap (conditionally); follow an index's newest children; newest entries first."""
-    result = await fetch(
-        client,
-        spec.url,
-        policy,
-        etag=spec.etag,
-        last_modified=spec.last_modified,
-        accept=XML_ACCEPT,
-        gate=gate,
-    )
+    result = await conditional_fetch(client, policy, spec, accept=XML_ACCEPT, gate=gate)
     if result.not_modified:
-        return SourceListing(
-            [], not_modified=True, etag=result.etag, last_modified=result.last_modified, response=result
-        )
+        return SourceListing.unchanged(result)
     kind, items = parse_sitemap(inflate(result.body, policy.max_bytes))
     if kind == "sitemapindex":
         items = await _children(
@@ -119,7 +109,7 @@ async def read(
         FeedEntry(url=loc, title=title, guid=None, published=when)
         for loc, when, title in _newest_first(items)[:limit]
     ]
-    return SourceListing(entries, etag=result.etag, last_modified=result.last_modified, response=result)
+    return SourceListing.of(entries, result)
 
 
 async def _children(
