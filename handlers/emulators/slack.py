@@ -170,7 +170,7 @@ class SlackEmulator:
         app.router.add_route("*", "/api/{method}", self._web_api)
         app.router.add_get("/link/", self._socket)
         app.router.add_post("/response/{key}", self._response_url)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self._port)
         await site.start()

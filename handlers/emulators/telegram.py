@@ -137,6 +137,7 @@ class TelegramEmulator:
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
         self._new_update: asyncio.Condition | None = None
+        self._closing = False
         self._tasks: set[asyncio.Future[None]] = set()
         self._port = 0
 
@@ -181,7 +182,7 @@ class TelegramEmulator:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/_emulator/stats", self._stats)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -189,6 +190,11 @@ class TelegramEmulator:
         self._port = int(addresses[0][1])
 
     async def _stop_server(self) -> None:
+        # A client long-polling getUpdates would otherwise hold the shutdown for its whole timeout.
+        self._closing = True
+        if self._new_update is not None:
+            async with self._new_update:
+                self._new_update.notify_all()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -381,7 +387,7 @@ class TelegramEmulator:
                 if offset:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 ready = self._updates[:limit]
-            if ready or time.monotonic() >= deadline:
+            if ready or self._closing or time.monotonic() >= deadline:
                 return ready
             async with self._new_update:
                 with contextlib.suppress(TimeoutError):
