@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from bot.sample_site import LocalSite, Route
+from tests.databases import sqlite_only
 from watchers.summarise import split_sentences
 
 EVENTS = {
@@ -124,6 +125,7 @@ topic = "{TOPIC}"
     return path
 
 
+@sqlite_only
 def test_one_alert_per_event_that_grows_and_summaries_without_furniture(
     news_site: LocalSite, config: Path
 ) -> None:

@@ -25,13 +25,12 @@ from handlers.channels import build_channels
 from handlers.emulators.slack import SlackEmulator
 from handlers.slack import SlackChannel, slack_client, start_slack
 from tests.bot.test_poll_once import NATO_TITLE, RSS, Clock, publish
+from tests.databases import sqlite_only
 from tests.handlers.slack_support import CHANNEL, settings_for, slack, slack_config
 from tests.handlers.test_slack_render import control_sequences, make_alert, mrkdwn_texts
 from watchers.errors import ConfigError
 
 __all__ = ["slack"]
-
-SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # store-agnostic checks
 
 
 @dataclass
@@ -161,7 +160,7 @@ async def test_server_errors_are_retried_until_delivered(slack: SlackEmulator, d
     assert len(slack.messages(CHANNEL)) == 1
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_a_revoked_token_is_retried_and_said_clearly(slack: SlackEmulator, desk: Desk) -> None:
     slack.invalid_auth = True
     assert (await desk.app.poll_once()).dispatch.retried == 1
@@ -174,7 +173,7 @@ async def test_a_revoked_token_is_retried_and_said_clearly(slack: SlackEmulator,
     assert (await desk.app.dispatcher.dispatch_pending()).sent == 1
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_invalid_auth_stops_the_start_with_a_clear_error(slack: SlackEmulator, desk: Desk) -> None:
     slack.invalid_auth = True
     with pytest.raises(ConfigError, match=r"bot token was refused .*invalid_auth"):
@@ -208,7 +207,7 @@ async def test_hostile_article_text_reaches_slack_inert(slack: SlackEmulator, de
             assert sequence.startswith(f"<{desk.site.url}/"), sequence
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_a_hanging_slack_times_out_and_is_retried(slack: SlackEmulator, desk: Desk) -> None:
     slack.server_error_next("chat.postMessage", status=503, delay=1)
     desk.app.dispatcher.channels = {"slack": SlackChannel(slack_client(desk.settings), timeout=0.3)}
@@ -221,7 +220,7 @@ async def test_a_hanging_slack_times_out_and_is_retried(slack: SlackEmulator, de
     assert len(slack.messages(CHANNEL)) == 1
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_an_alert_deleted_in_slack_is_not_posted_again(slack: SlackEmulator, desk: Desk) -> None:
     assert (await desk.app.poll_once()).dispatch.sent == 1
     slack.fail_next("chat.update", "message_not_found")  # someone deleted the alert
@@ -233,7 +232,7 @@ async def test_an_alert_deleted_in_slack_is_not_posted_again(slack: SlackEmulato
     assert row.pending_update is False
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_a_wrong_app_token_stops_the_start_with_a_clear_error(
     slack: SlackEmulator, desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -249,7 +248,7 @@ def test_check_config_builds_the_slack_channel_without_network(slack: SlackEmula
     assert slack.calls == []
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_oversized_hostile_alerts_pass_slacks_block_checks(slack: SlackEmulator, desk: Desk) -> None:
     """The emulator refuses what Slack refuses (invalid_blocks); a huge alert is trimmed to fit."""
     channel = SlackChannel(slack_client(desk.settings))

@@ -32,6 +32,7 @@ from handlers.channels import build_channels
 from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from handlers.telegram import start_telegram
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
+from tests.databases import sqlite_only
 from tests.distinct_events import distinct_headline
 from watchers.entries import Article
 from watchers.errors import ConfigError
@@ -176,6 +177,7 @@ async def test_blocked_chat_is_deactivated_and_recorded(
     assert telegram.transcript(GROUP) == []
 
 
+@sqlite_only
 async def test_server_errors_and_flood_control_are_retried_not_lost(
     news_site: LocalSite,
     telegram: TelegramEmulator,
@@ -235,6 +237,7 @@ async def test_migrated_group_moves_and_the_alert_follows(
     assert len(telegram.transcript(-1009999)) == 1
 
 
+@sqlite_only
 async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
     telegram: TelegramEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -291,6 +294,7 @@ async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
     assert telegram.limit_hits == 0  # the emulator's own flood control was never tripped
 
 
+@sqlite_only
 async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
     news_site: LocalSite,
     telegram: TelegramEmulator,
@@ -337,6 +341,7 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
         store.close()
 
 
+@sqlite_only
 async def test_a_refused_token_is_a_clear_config_error(
     news_site: LocalSite,
     telegram: TelegramEmulator,

@@ -19,6 +19,7 @@ from handlers.channels import build_channels
 from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from handlers.telegram import start_telegram
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
+from tests.databases import sqlite_only
 from tests.handlers.test_telegram import telegram, wait_until
 
 __all__ = ["telegram"]
@@ -28,6 +29,7 @@ DIRECT = 7  # the member's private chat with the bot
 GROUP = -1009876543210
 
 
+@sqlite_only
 async def test_subscribe_in_chat_then_one_alert_group_admins_and_admin_topics(
     news_site: LocalSite,
     telegram: TelegramEmulator,
@@ -131,6 +133,7 @@ async def test_subscribe_in_chat_then_one_alert_group_admins_and_admin_topics(
         store.close()
 
 
+@sqlite_only
 async def test_search_and_latest_page_with_the_more_button(
     telegram: TelegramEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
