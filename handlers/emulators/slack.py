@@ -108,7 +108,8 @@ class SlackEmulator:
         self.bot_user_id = bot_user_id
         self.invalid_auth = False
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.connections_opened = 0
+        self.connections_opened = 0  # apps.connections.open calls
+        self.sockets_opened = 0  # websockets accepted (a reconnect is done when the new one is open)
         self._lock = threading.Lock()
         self._channels: dict[str, SlackChannelState] = {}
         self._messages: dict[str, list[PostedMessage]] = {}
@@ -466,6 +467,7 @@ class SlackEmulator:
         await ws.prepare(request)
         with self._lock:
             self._sockets.append(ws)
+            self.sockets_opened += 1
             count = len(self._sockets)
         await ws.send_json(
             {

@@ -132,10 +132,16 @@ async def test_the_same_event_in_a_new_envelope_is_acted_on_once(
 async def test_after_a_disconnect_the_app_reconnects_and_keeps_answering(
     slack: SlackEmulator, running: tuple[RunningSlack, Store]
 ) -> None:
-    opened = slack.connections_opened
+    opened, sockets = slack.connections_opened, slack.sockets_opened
     slack.disconnect("refresh_requested")
+    # reconnected: a new URL asked for, its websocket open, and the old one closed (an envelope sent
+    # while both are open could go to the one being closed, which Slack would redeliver; we wait instead)
     await eventually(
-        lambda: slack.connections_opened == opened + 1 and slack.connected(), what="reconnection"
+        lambda: (
+            (slack.connections_opened, slack.sockets_opened, slack.connected())
+            == (opened + 1, sockets + 1, 1)
+        ),
+        what="reconnection",
     )
     envelope = slack.send_envelope("slash_commands", slack.slash_command("help", channel=CHANNEL, user=USER))
     await eventually(lambda: slack.acked(envelope), what="the ack")

@@ -6,27 +6,22 @@ The service is wired as ``newswatch run`` wires it (channels from the config, th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import select
 
-from bot.app import Newswatch
 from bot.archive import TopicMatch, store_article
 from bot.catalog import sync_config
 from bot.dispatch import OutboxDispatcher
 from bot.models import AuditEntry, Chat, Delivery, Source, Subscription, utcnow
 from bot.ratelimit import PLATFORM_LIMITS, RateLimiter
 from bot.sample_site import LocalSite
-from bot.settings import Settings, settings_from_dict
+from bot.settings import settings_from_dict
 from bot.store import Store
 from handlers.channels import build_channels
 from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
@@ -34,43 +29,20 @@ from handlers.telegram import start_telegram
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
 from tests.databases import sqlite_only
 from tests.distinct_events import distinct_headline
+from tests.handlers.telegram_support import (
+    GROUP,
+    TOKEN_ENV,
+    make_settings,
+    service,
+    telegram,
+    telegram_section,
+    wait_until,
+)
 from watchers.entries import Article
 from watchers.errors import ConfigError
 from watchers.match import compile_query
 
-GROUP = -1001234567890
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramEmulator]:
-    with TelegramEmulator() as emulator:
-        yield emulator
-
-
-def make_settings(site: LocalSite, tg: TelegramEmulator, tmp_path: Path, database_url: str) -> Settings:
-    return settings_from_dict(
-        {
-            "storage": {"url": database_url},
-            "network": {"allow_private": ["127.0.0.1"], "timeout": "5s"},
-            "sources": [
-                {"name": "Northern Courier", "url": site.url + "/a.xml"},
-                {"name": "Harbour Gazette", "url": site.url + "/b.xml"},
-            ],
-            "topics": [{"name": TOPIC, "query": "NATO expansion"}],
-            "channels": [{"name": "desk", "kind": "telegram", "chat_id": GROUP}],
-            "subscriptions": [{"channel": "desk", "topic": TOPIC}],
-            "telegram": {"token_env": "NW_TEST_TG_TOKEN", "api_base": tg.url, "admins": [42]},
-        },
-        tmp_path,
-    )
-
-
-async def wait_until(condition: Any, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
+__all__ = ["telegram", "wait_until"]  # the fixture, and what older test modules import from here
 
 
 async def test_one_alert_then_an_edit_buttons_and_commands(
@@ -78,18 +50,13 @@ async def test_one_alert_then_an_edit_buttons_and_commands(
     telegram: TelegramEmulator,
     tmp_path: Path,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
     caplog.set_level(logging.DEBUG)
     settings = make_settings(news_site, telegram, tmp_path, database_url)
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    app = Newswatch(settings, store, build_channels(settings))
-    running = await start_telegram(settings, store)
     clock = Clock(datetime.now(UTC).replace(microsecond=0))
-    try:
+    async with service(settings) as desk:
+        store, app = desk.store, desk.app
         assert {"help", "latest", "story"} <= {c["command"] for c in telegram.commands}
 
         # an article appears: exactly one alert in the group
@@ -133,10 +100,6 @@ async def test_one_alert_then_an_edit_buttons_and_commands(
         telegram.user_says(GROUP, "/latest", user_id=7)
         await wait_until(lambda: len(telegram.transcript(GROUP)) == 3)
         assert NATO_TITLE in telegram.transcript(GROUP)[2].text
-    finally:
-        await running.stop()
-        await app.aclose()
-        store.close()
     assert DEFAULT_TOKEN not in caplog.text
     assert DEFAULT_TOKEN.split(":")[1] not in caplog.text
 
@@ -151,25 +114,16 @@ async def test_blocked_chat_is_deactivated_and_recorded(
     telegram: TelegramEmulator,
     tmp_path: Path,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
-    settings = make_settings(news_site, telegram, tmp_path, database_url)
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    app = Newswatch(settings, store, build_channels(settings))
     telegram.block(GROUP, "kicked")
-    try:
+    async with service(make_settings(news_site, telegram, tmp_path, database_url), answering=False) as desk:
         publish(news_site, Clock(datetime.now(UTC).replace(microsecond=0)))
-        report = await app.poll_once()
-    finally:
-        await app.aclose()
+        report = await desk.app.poll_once()
+        with desk.store.session() as session:
+            chat = session.exec(select(Chat)).one()
+            sub = session.exec(select(Subscription)).one()
+            audit = session.exec(select(AuditEntry)).one()
     assert report.dispatch.dropped == 1
-    with store.session() as session:
-        chat = session.exec(select(Chat)).one()
-        sub = session.exec(select(Subscription)).one()
-        audit = session.exec(select(AuditEntry)).one()
-    store.close()
     assert not chat.active
     assert chat.deactivated_reason == "Telegram: Forbidden: bot was kicked from the group chat"
     assert not sub.active
@@ -183,30 +137,21 @@ async def test_server_errors_and_flood_control_are_retried_not_lost(
     telegram: TelegramEmulator,
     tmp_path: Path,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
-    settings = make_settings(news_site, telegram, tmp_path, database_url)
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    app = Newswatch(settings, store, build_channels(settings))
     telegram.fail_next("5xx")
-    try:
+    async with service(make_settings(news_site, telegram, tmp_path, database_url), answering=False) as desk:
         publish(news_site, Clock(datetime.now(UTC).replace(microsecond=0)))
-        first = await app.poll_once()
+        first = await desk.app.poll_once()
         assert (first.dispatch.sent, first.dispatch.retried) == (0, 1)
-        with store.session() as session:
+        with desk.store.session() as session:
             row = session.exec(select(Delivery)).one()
             assert row.status == "pending"
             assert row.last_error == "Telegram: Bad Gateway"
             later = row.next_attempt_at
         assert later is not None
         telegram.fail_next("429", retry_after=1)
-        second = await app.dispatcher.dispatch_pending(now=later)
+        second = await desk.app.dispatcher.dispatch_pending(now=later)
         assert (second.sent, second.retried) == (1, 1)  # waited out the 429 and went through
-    finally:
-        await app.aclose()
-        store.close()
     assert len(telegram.transcript(GROUP)) == 1
     assert telegram.limit_hits == 0
 
@@ -216,22 +161,13 @@ async def test_migrated_group_moves_and_the_alert_follows(
     telegram: TelegramEmulator,
     tmp_path: Path,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
-    settings = make_settings(news_site, telegram, tmp_path, database_url)
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    app = Newswatch(settings, store, build_channels(settings))
     telegram.migrate(GROUP, -1009999)
-    try:
+    async with service(make_settings(news_site, telegram, tmp_path, database_url), answering=False) as desk:
         publish(news_site, Clock(datetime.now(UTC).replace(microsecond=0)))
-        report = await app.poll_once()
-    finally:
-        await app.aclose()
-    with store.session() as session:
-        chat = session.exec(select(Chat)).one()
-    store.close()
+        report = await desk.app.poll_once()
+        with desk.store.session() as session:
+            chat = session.exec(select(Chat)).one()
     assert report.dispatch.sent == 1
     assert chat.external_id == "-1009999"
     assert len(telegram.transcript(-1009999)) == 1
@@ -239,12 +175,11 @@ async def test_migrated_group_moves_and_the_alert_follows(
 
 @sqlite_only
 async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
-    telegram: TelegramEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    telegram: TelegramEmulator, tmp_path: Path, database_url: str
 ) -> None:
     """Many alerts to a few chats, limits scaled 4x on both sides, plus injected 429s on top."""
     limits = PLATFORM_LIMITS["telegram"].scaled(4)
     telegram.limits = limits
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
     chats = [11, 12, -13]
     settings = settings_from_dict(
         {
@@ -253,7 +188,7 @@ async def test_a_429_storm_drops_nothing_keeps_order_and_the_limits(
             "topics": [{"name": "Grain", "query": "grain"}],
             "channels": [{"name": f"c{c}", "kind": "telegram", "chat_id": c} for c in chats],
             "subscriptions": [{"channel": f"c{c}", "topic": "Grain"} for c in chats],
-            "telegram": {"token_env": "NW_TEST_TG_TOKEN", "api_base": telegram.url},
+            "telegram": telegram_section(telegram, []),
         },
         tmp_path,
     )
@@ -302,7 +237,6 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
     monkeypatch.setenv("NW_TEST_TG_SECRET", "s3cret_token-1")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -317,11 +251,7 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
             "webhook_secret_env": "NW_TEST_TG_SECRET",
         }
     )
-    settings = base.model_copy(update={"telegram": section})
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    running = await start_telegram(settings, store)
-    try:
+    async with service(base.model_copy(update={"telegram": section})):
         assert telegram.webhook == {
             "url": f"http://127.0.0.1:{port}/tg-hook",
             "secret_token": "s3cret_token-1",
@@ -336,9 +266,6 @@ async def test_webhook_mode_receives_updates_and_refuses_a_wrong_secret(
                 headers={"X-Telegram-Bot-Api-Secret-Token": "guess"},
             )
         assert forged.status_code == 403
-    finally:
-        await running.stop()
-        store.close()
 
 
 @sqlite_only
@@ -349,7 +276,7 @@ async def test_a_refused_token_is_a_clear_config_error(
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", "999:wrong")
+    monkeypatch.setenv(TOKEN_ENV, "999:wrong")
     settings = make_settings(news_site, telegram, tmp_path, database_url)
     store = Store.open(settings.database_url())
     try:

@@ -6,21 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlmodel import select
 
-from bot.app import Newswatch
-from bot.catalog import sync_config
 from bot.models import Article, AuditEntry, Match, Source, Story, Topic, utcnow
 from bot.sample_site import LocalSite
 from bot.settings import settings_from_dict
 from bot.store import Store
-from handlers.channels import build_channels
-from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
-from handlers.telegram import start_telegram
+from handlers.emulators.telegram import TelegramEmulator
 from tests.bot.test_poll_once import NATO_TITLE, TOPIC, Clock, publish
 from tests.databases import sqlite_only
-from tests.handlers.test_telegram import telegram, wait_until
+from tests.handlers.telegram_support import say as say_in
+from tests.handlers.telegram_support import service, telegram, telegram_section, wait_until
 
 __all__ = ["telegram"]
 
@@ -35,32 +31,24 @@ async def test_subscribe_in_chat_then_one_alert_group_admins_and_admin_topics(
     telegram: TelegramEmulator,
     tmp_path: Path,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
     settings = settings_from_dict(
         {
             "storage": {"url": database_url},
             "network": {"allow_private": ["127.0.0.1"], "timeout": "5s"},
             "sources": [{"name": "Northern Courier", "url": news_site.url + "/a.xml"}],
             "topics": [{"name": TOPIC, "query": "NATO expansion"}],
-            "telegram": {"token_env": "NW_TEST_TG_TOKEN", "api_base": telegram.url, "admins": [ADMIN]},
+            "telegram": telegram_section(telegram, [ADMIN]),
         },
         tmp_path,
     )
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    app = Newswatch(settings, store, build_channels(settings))
-    running = await start_telegram(settings, store)
     telegram.make_admin(GROUP, GROUP_ADMIN)
 
     async def say(chat: int, text: str, user: int) -> str:
-        before = len(telegram.transcript(chat))
-        telegram.user_says(chat, text, user_id=user)
-        await wait_until(lambda: len(telegram.transcript(chat)) > before)
-        return telegram.transcript(chat)[-1].text
+        return await say_in(telegram, chat, text, user)
 
-    try:
+    async with service(settings) as desk:
+        store, app = desk.store, desk.app
         registered = {c["command"] for c in telegram.commands}
         assert {"subscribe", "unsubscribe", "mute", "settings", "why", "topics"} <= registered
         assert not {"topic", "source", "stats", "audit"} & registered  # admin commands are not advertised
@@ -127,27 +115,27 @@ async def test_subscribe_in_chat_then_one_alert_group_admins_and_admin_topics(
         assert "There is no topic 'feries'. Did you mean 'Ferries'?" in await say(
             DIRECT, "/unsubscribe feries", MEMBER
         )
-    finally:
-        await running.stop()
-        await app.aclose()
-        store.close()
 
 
 @sqlite_only
 async def test_search_and_latest_page_with_the_more_button(
-    telegram: TelegramEmulator, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    telegram: TelegramEmulator, tmp_path: Path, database_url: str
 ) -> None:
-    monkeypatch.setenv("NW_TEST_TG_TOKEN", DEFAULT_TOKEN)
     settings = settings_from_dict(
         {
             "storage": {"url": database_url},
             "topics": [{"name": "Grain", "query": "grain"}],
-            "telegram": {"token_env": "NW_TEST_TG_TOKEN", "api_base": telegram.url, "admins": [ADMIN]},
+            "telegram": telegram_section(telegram, [ADMIN]),
         },
         tmp_path,
     )
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
+    async with service(settings) as desk:
+        seed_grain_stories(desk.store)
+        await page_with_more(telegram)
+
+
+def seed_grain_stories(store: Store) -> None:
+    """Eight stories on grain, one an hour back, each matched to the Grain topic."""
     with store.session() as session:
         session.add(Source(id=1, name="Wire", url="https://wire.example/feed"))
         for n in range(8):
@@ -171,29 +159,28 @@ async def test_search_and_latest_page_with_the_more_button(
             assert topic.id is not None
             when = utcnow() - timedelta(hours=n)
             session.add(Match(article_id=article.id, topic_id=topic.id, story_id=story.id, matched_at=when))
-    running = await start_telegram(settings, store)
-    try:
-        for command, first in (
-            ('/search "grain exports"', "Results 1–5 of 8"),
-            ("/latest 5", "Latest stories"),
-        ):
-            before = len(telegram.transcript(DIRECT))
-            telegram.user_says(DIRECT, command, user_id=MEMBER)
-            await wait_until(lambda b=before: len(telegram.transcript(DIRECT)) == b + 1)
-            page = telegram.transcript(DIRECT)[-1]
-            assert page.text.startswith(first)
-            [[more]] = page.buttons
-            assert more["text"] == "More"
-            telegram.press(DIRECT, page.message_id, more["callback_data"], user_id=MEMBER)
-            await wait_until(lambda b=before: len(telegram.transcript(DIRECT)) == b + 2)
-            second = telegram.transcript(DIRECT)[-1].text
-            shown = [
-                {f"Grain exports {n}" for n in range(8) if f"Grain exports {n} " in t}
-                for t in (page.text, second)
-            ]
-            assert len(shown[0]) == 5
-            assert shown[0].isdisjoint(shown[1])  # the next page, not the first again
-            assert len(shown[1]) >= 2
-    finally:
-        await running.stop()
-        store.close()
+
+
+async def page_with_more(telegram: TelegramEmulator) -> None:
+    """/search and /latest show a page with More; pressing it shows the next page, not the first again."""
+    for command, first in (
+        ('/search "grain exports"', "Results 1–5 of 8"),
+        ("/latest 5", "Latest stories"),
+    ):
+        before = len(telegram.transcript(DIRECT))
+        telegram.user_says(DIRECT, command, user_id=MEMBER)
+        await wait_until(lambda b=before: len(telegram.transcript(DIRECT)) == b + 1)
+        page = telegram.transcript(DIRECT)[-1]
+        assert page.text.startswith(first)
+        [[more]] = page.buttons
+        assert more["text"] == "More"
+        telegram.press(DIRECT, page.message_id, more["callback_data"], user_id=MEMBER)
+        await wait_until(lambda b=before: len(telegram.transcript(DIRECT)) == b + 2)
+        second = telegram.transcript(DIRECT)[-1].text
+        shown = [
+            {f"Grain exports {n}" for n in range(8) if f"Grain exports {n} " in t}
+            for t in (page.text, second)
+        ]
+        assert len(shown[0]) == 5
+        assert shown[0].isdisjoint(shown[1])  # the next page, not the first again
+        assert len(shown[1]) >= 2
