@@ -17,8 +17,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newswatch demo
 
+# Two workers: most of the suite waits on subprocesses, emulators and databases, so two share the cores
+# well (`PYTEST_ARGS=-n0` runs it in one process, e.g. to see what a test prints with -s).
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
