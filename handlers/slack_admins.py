@@ -16,7 +16,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from aiohttp import ClientError
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class ChannelAdmins:
         except SlackApiError as exc:
             error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
             reason = str(error or exc.response.status_code)
-        except (TimeoutError, ClientError, OSError) as exc:
+        except (SlackClientError, TimeoutError, ClientError, OSError) as exc:
             reason = type(exc).__name__
         else:
             found = response.get(key)
