@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import httpx
 import typer
@@ -33,6 +33,9 @@ from bot.settings import Settings, config_path, load_settings
 from bot.store import Store, current_revision, head_revision
 from watchers.errors import ConfigError, NewswatchError, StorageError
 from watchers.llm_summary import OpenAISummariser
+
+if TYPE_CHECKING:
+    from handlers.console import ButtonBoard
 
 
 class _RunningAdapter(Protocol):
@@ -111,10 +114,12 @@ def _run(coro_factory: Callable[[], Any]) -> Any:
     return asyncio.run(coro_factory())
 
 
-def build_app(settings: Settings, store: Store, console: Console | None = None) -> Newswatch:
+def build_app(
+    settings: Settings, store: Store, console: Console | None = None, board: ButtonBoard | None = None
+) -> Newswatch:
     from handlers.channels import build_channels
 
-    return Newswatch(settings, store, build_channels(settings, console))
+    return Newswatch(settings, store, build_channels(settings, console, board))
 
 
 def open_service(config: Path | None) -> tuple[Settings, Store, Newswatch]:

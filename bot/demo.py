@@ -3,7 +3,8 @@
 A sample news site starts on loopback (``bot.sample_news``), Newswatch polls it into SQLite in a scratch
 folder and prints alerts in the terminal; the site publishes new articles each cycle (a new story, then
 wire copy of one story from a second outlet, which updates the first alert). Then a prompt speaks the
-chat commands. With standard input not a terminal it runs the cycles and exits 0.
+chat commands, and a number typed there presses that button under an alert (``handlers.console``). With
+standard input not a terminal it runs the cycles and exits 0.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from bot.catalog import sync_config
 from bot.sample_site import SampleNewsSite
 from bot.settings import Settings, settings_from_dict
 from bot.store import Store
-from handlers.commands import CommandContext, run_command
-from handlers.render import plain_text
+from handlers.commands import CommandContext
+from handlers.console import ButtonBoard, ConsolePrompt
 
 
 def demo_settings(site: SampleNewsSite, folder: Path) -> Settings:
@@ -54,7 +55,8 @@ def run_demo(console: Console, *, cycles: int | None = None, interactive: bool =
         settings = demo_settings(site, folder)
         store = Store.open(settings.database_url())
         sync_config(store, settings)
-        app = build_app(settings, store, console)
+        board = ButtonBoard() if interactive else None  # numbered buttons only where they can be pressed
+        app = build_app(settings, store, console, board)
         console.print(f"[bold]Newswatch demo[/]: sample news site at {site.url}, data in {folder}")
         console.print("topics: " + ", ".join(f"{n!r}" for n, _ in sample_news.DEMO_TOPICS))
 
@@ -74,27 +76,18 @@ def run_demo(console: Console, *, cycles: int | None = None, interactive: bool =
 
         asyncio.run(cycles_run(min(cycles or sample_news.CYCLES, sample_news.CYCLES)))
         console.print(f"alerts were also written to {folder / 'alerts.jsonl'}")
-        if interactive:
-            _prompt(console, store, settings)
+        if board is not None:
+            _prompt(console, store, settings, board)
         store.close()
     finally:
         site.stop()
     return 0
 
 
-def _prompt(console: Console, store: Store, settings: Settings) -> None:
+def _prompt(console: Console, store: Store, settings: Settings, board: ButtonBoard) -> None:
     console.print(
         "Type chat commands: /latest, /search grain, /topics, /story 1, /subscribe, /topic add, /help;"
-        " /quit to leave."
+        " a button's number (or /press N) to press it; /quit to leave."
     )
     ctx = CommandContext(store=store, user="you", chat="terminal", is_admin=True, settings=settings)
-    while True:
-        try:
-            line = console.input("[bold]newswatch>[/] ")
-        except (EOFError, KeyboardInterrupt):
-            console.print()
-            return
-        if line.strip().lower() in ("/quit", "/exit", "quit", "exit"):
-            return
-        if line.strip():
-            console.print(plain_text(run_command(ctx, line)), markup=False)
+    ConsolePrompt(console, ctx, board).run()

@@ -10,9 +10,11 @@ so several replicas sharing one database never send the same row twice. The guar
 Order of work in one round (``dispatch_pending``):
 
 1. due rows are read oldest first and grouped per chat;
-2. per chat, a plan: muted topics are skipped; digest-mode rows wait for their digest time; instant rows
-   wait while the chat is in quiet hours and go out as one digest afterwards; a backlog that would take
-   longer than ``fold_after`` at the platform's limits is folded into one digest (nothing is dropped);
+2. per chat, a plan: new alerts of muted topics are skipped, and edits of alerts already shown wait until
+   the mute ends (then one edit shows the story as it is by then: updates fold, none is lost); digest-mode
+   rows wait for their digest time; instant rows wait while the chat is in quiet hours and go out as one
+   digest afterwards; a backlog that would take longer than ``fold_after`` at the platform's limits is
+   folded into one digest (nothing is dropped);
 3. chats are served round-robin, each at the pace ``RateLimiter`` allows (one message in flight per chat,
    so order within a chat is kept), up to ``MAX_IN_FLIGHT`` messages at once across chats; a send takes
    its slot under the limits right before the platform call (``_slot``), after its database work.
@@ -236,12 +238,15 @@ class OutboxDispatcher:
         instant: list[_Due] = []
         singles: list[_Work] = []
         for due in dues:
+            muted_now = due.muted_until is not None and due.muted_until > now
             if due.status == "sent":  # an update of a message already shown
                 if due.in_digest or (due.message_id is None and can_digest):
                     nothing_to_edit.append(due.id)  # it was a digest line: nothing to edit
+                elif muted_now:
+                    continue  # held: ``pending_update`` stays set, so it is edited once the mute ends
                 else:
                     singles.append(_Single(due.id))
-            elif due.muted_until is not None and due.muted_until > now:
+            elif muted_now:
                 muted.append(due.id)
             elif due.mode != "instant":
                 if digest_due(due.mode, now, chat.timezone, due.last_digest_at):

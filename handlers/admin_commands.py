@@ -174,7 +174,8 @@ def _admins(ctx: CommandContext, args: list[str]) -> Reply:
     if ctx.settings is None:
         return Reply("The admin list is in the config file.")
     lines = [
-        "Admins (from the config; Telegram group administrators manage their own group's subscriptions):"
+        "Admins (from the config; Telegram group administrators, Slack workspace admins and a channel's"
+        " creator manage that chat's subscriptions and settings):"
     ]
     if ctx.settings.telegram is not None:
         lines.append(f"  Telegram: {', '.join(str(a) for a in ctx.settings.telegram.admins) or 'none'}")

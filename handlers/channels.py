@@ -6,12 +6,15 @@ from rich.console import Console
 
 from bot.dispatch import Channel
 from bot.settings import Settings
-from handlers.console import ConsoleChannel
+from handlers.console import ButtonBoard, ConsoleChannel
 from handlers.jsonl import JsonlChannel
 
 
-def build_channels(settings: Settings, console: Console | None = None) -> dict[str, Channel]:
-    """Platform name -> channel; raises ConfigError when a platform's settings cannot be used."""
+def build_channels(
+    settings: Settings, console: Console | None = None, board: ButtonBoard | None = None
+) -> dict[str, Channel]:
+    """Platform name -> channel; raises ConfigError when a platform's settings cannot be used. A ``board``
+    numbers the console's alert buttons, for a prompt that can press them."""
     channels: dict[str, Channel] = {}
     jsonl = {
         c.name: (None if c.path == "-" else settings.resolve_path(c.path or ""))
@@ -21,7 +24,7 @@ def build_channels(settings: Settings, console: Console | None = None) -> dict[s
     if jsonl:
         channels["jsonl"] = JsonlChannel(jsonl)
     if any(c.kind == "console" for c in settings.channels):
-        channels["console"] = ConsoleChannel(console)
+        channels["console"] = ConsoleChannel(console, board)
     if settings.telegram is not None or any(c.kind == "telegram" for c in settings.channels):
         from handlers.telegram import TelegramChannel
 

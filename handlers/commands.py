@@ -6,7 +6,8 @@ it, so no command re-implements the check. Access levels (``Command.access``):
 
 * ``everyone``: anyone, anywhere;
 * ``chat_admin``: changes what one chat receives (subscriptions, settings): anyone in a direct chat; in a
-  group, a global admin or that group's own administrators (``CommandContext.is_chat_admin``);
+  group or channel, a global admin or that chat's own administrators (``CommandContext.is_chat_admin``:
+  a Telegram group's administrators; a Slack workspace's admins and owners and the channel's creator);
 * ``admin``: changes what the whole service watches (topics, sources) or shows its internals: global
   admins from ``[telegram] admins`` / ``[slack] admins`` only.
 
@@ -50,7 +51,7 @@ class CommandContext:
     is_admin: bool = False  # a global admin from the config
     platform: str = "console"
     is_group: bool = False  # a group or channel, where several people share what the chat receives
-    is_chat_admin: bool = False  # one of the group's own administrators (Telegram groups)
+    is_chat_admin: bool = False  # one of the chat's own administrators, as its platform tells
     flood: FloodGate | None = None  # the adapter's limit on commands per user
     settings: Settings | None = None  # the service's settings (admin commands: config topics, network)
 
@@ -136,7 +137,8 @@ def run_command(ctx: CommandContext, line: str) -> Reply:
         hint = f" Did you mean /{close[0]}?" if close else ""
         return Reply(f"Unknown command /{name[:40]}.{hint} Type /help for the list.", error=True)
     if not ctx.may(spec.access):
-        who = "admins" if spec.access == "admin" else "this group's administrators"
+        chat = "channel" if ctx.platform == "slack" else "group"
+        who = "admins" if spec.access == "admin" else f"this {chat}'s administrators"
         return Reply(f"Sorry, /{name} is for {who} only; nothing was changed.", error=True)
     if spec.raw:
         rest = line.lstrip("/").split(None, 1)

@@ -12,7 +12,9 @@ whose ``AsyncWebClient`` uses ``[slack] api_base`` receives, by ``[slack] mode``
 Listeners acknowledge first and do the work lazily (bolt ``lazy=``), so Slack gets its ack well within
 3 s; a repeated delivery is dropped by ``InboundDedupe`` before any listener runs. Commands arrive as
 ``/news <command>`` or as an app mention and go through ``handlers.commands.run_command``; buttons go
-through ``handlers.buttons.answer_button``, the same as on every platform.
+through ``handlers.buttons.answer_button``, the same as on every platform. A channel's own administrators
+(``handlers.slack_admins``) are looked up only for a ``chat_admin`` command in a channel, by a user who
+is not a global admin.
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ from bot.models import Chat
 from bot.settings import Settings, SlackSettings, read_secret
 from bot.store import Store
 from handlers.buttons import answer_button
-from handlers.commands import CommandContext, run_command
+from handlers.commands import COMMANDS, CommandContext, command_name, run_command
 from handlers.flood import FloodGate
 from handlers.inbound_dedupe import InboundDedupe
 from handlers.render import Reply, parse_payload
+from handlers.slack_admins import ChannelAdmins
 from handlers.slack_render import ACTION_PREFIX, alert_blocks, reply_blocks
 from watchers.errors import ChatGone, ConfigError, DeliveryError, NewswatchError, RateLimited
 
@@ -232,6 +235,7 @@ def build_app(
         logger=bolt_log,
     )
     admins = frozenset(slack.admins)
+    channel_admins = ChannelAdmins(client)
     flood = FloodGate()
 
     async def skip_repeats(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
@@ -247,28 +251,35 @@ def build_app(
     async def ack_now(ack: Callable[..., Awaitable[None]]) -> None:
         await ack()
 
-    def context(user: str, channel: str) -> CommandContext:
-        # a direct message (D…) is the user's own; a channel is shared, so only global admins change it
+    async def context(user: str, channel: str, line: str | None = None) -> CommandContext:
+        # a direct message (D…) is the user's own; a channel is shared: global admins and the channel's
+        # own administrators change what it receives
+        group, is_admin = not channel.startswith("D"), user in admins
+        name = command_name(line) if line is not None else None
+        is_chat_admin = False
+        if group and not is_admin and name and COMMANDS[name].access == "chat_admin":
+            is_chat_admin = await channel_admins.is_admin(channel, user)
         return CommandContext(
             store=store,
             user=user,
             chat=channel,
-            is_admin=user in admins,
+            is_admin=is_admin,
             platform="slack",
-            is_group=not channel.startswith("D"),
+            is_group=group,
+            is_chat_admin=is_chat_admin,
             flood=flood,
             settings=settings,
         )
 
     async def news_command(command: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
-        ctx = context(str(command.get("user_id", "")), str(command.get("channel_id", "")))
         line = str(command.get("text") or "").strip() or "help"
+        ctx = await context(str(command.get("user_id", "")), str(command.get("channel_id", "")), line)
         text, blocks = await answer(run_command, ctx, line)
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     async def mention(event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
-        ctx = context(str(event.get("user", "")), str(event.get("channel", "")))
         line = _MENTION.sub("", str(event.get("text") or "")).strip() or "help"
+        ctx = await context(str(event.get("user", "")), str(event.get("channel", "")), line)
         text, blocks = await answer(run_command, ctx, line)
         await say(
             text=text, blocks=blocks, thread_ts=event.get("thread_ts") or event.get("ts"), link_names=False
@@ -282,7 +293,7 @@ def build_app(
                 (body.get("channel") or {}).get("id", "")
                 or (body.get("container") or {}).get("channel_id", "")
             )
-            text, blocks = await answer(answer_button, context(user, channel), name, value)
+            text, blocks = await answer(answer_button, await context(user, channel), name, value)
             await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     app.command(COMMAND)(ack=ack_now, lazy=[news_command])

@@ -14,7 +14,8 @@ Response shapes follow the public Web API docs (``{"ok": true, ...}`` / ``{"ok":
 HTTP 429 with ``Retry-After``); Socket Mode frames follow the SDK's own fixtures (``hello``, envelopes with
 ``envelope_id``, acks, ``disconnect``). Faults are injected with ``fail_next``, ``rate_limit_next``,
 ``server_error_next``, channel state (``archive``, ``remove_member``, ``delete_channel``) and
-``invalid_auth``.
+``invalid_auth``. Who may manage a channel is set with ``add_channel(..., creator=)`` and ``add_user``
+(workspace admins and owners), answered by ``conversations.info`` and ``users.info``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import httpx
 from aiohttp import WSMsgType, web
 
 CHAT_METHODS = ("chat.postMessage", "chat.update", "chat.postEphemeral", "conversations.info")
+DEFAULT_CREATOR = "U0CHANNELMAKER"  # every Slack channel has a creator; by default nobody a test names
 
 
 @dataclass
@@ -67,6 +69,18 @@ class SlackChannelState:
     name: str
     member: bool = True
     archived: bool = False
+    creator: str = DEFAULT_CREATOR
+
+
+@dataclass
+class SlackUser:
+    """A workspace member as ``users.info`` describes one (the fields that decide what they may do)."""
+
+    id: str
+    name: str
+    is_admin: bool = False
+    is_owner: bool = False
+    deleted: bool = False
 
 
 @dataclass
@@ -112,6 +126,7 @@ class SlackEmulator:
         self.sockets_opened = 0  # websockets accepted (a reconnect is done when the new one is open)
         self._lock = threading.Lock()
         self._channels: dict[str, SlackChannelState] = {}
+        self._users: dict[str, SlackUser] = {}
         self._messages: dict[str, list[PostedMessage]] = {}
         self._ephemeral: list[Ephemeral] = []
         self._faults: dict[str, deque[_Fault]] = {}
@@ -187,9 +202,22 @@ class SlackEmulator:
 
     # ---- state and switches ----------------------------------------------------------------------
 
-    def add_channel(self, channel_id: str, name: str = "", *, member: bool = True) -> None:
+    def add_channel(
+        self, channel_id: str, name: str = "", *, member: bool = True, creator: str = DEFAULT_CREATOR
+    ) -> None:
         with self._lock:
-            self._channels[channel_id] = SlackChannelState(channel_id, name or channel_id.lower(), member)
+            self._channels[channel_id] = SlackChannelState(
+                channel_id, name or channel_id.lower(), member, creator=creator
+            )
+
+    def add_user(
+        self, user_id: str, name: str = "", *, is_admin: bool = False, is_owner: bool = False
+    ) -> None:
+        """A workspace member for ``users.info``; an owner is an admin too, as in Slack."""
+        with self._lock:
+            self._users[user_id] = SlackUser(
+                user_id, name or user_id.lower(), is_admin=is_admin or is_owner, is_owner=is_owner
+            )
 
     def archive(self, channel_id: str) -> None:
         with self._lock:
@@ -282,6 +310,7 @@ class SlackEmulator:
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.info": self._conversations_info,
+            "users.info": self._users_info,
             "apps.connections.open": self._connections_open,
         }.get(method)
         if handler is None:
@@ -427,10 +456,58 @@ class SlackEmulator:
                 "id": state.id,
                 "name": state.name,
                 "is_channel": True,
+                "is_group": False,
+                "is_im": False,
+                "is_mpim": False,
                 "is_private": False,
-                "is_archived": state.archived,
-                "is_member": state.member,
                 "created": 1_700_000_000,
+                "creator": state.creator,
+                "is_archived": state.archived,
+                "is_general": False,
+                "unlinked": 0,
+                "name_normalized": state.name,
+                "is_shared": False,
+                "is_ext_shared": False,
+                "is_org_shared": False,
+                "shared_team_ids": [self.team_id],
+                "pending_shared": [],
+                "pending_connected_team_ids": [],
+                "is_pending_ext_shared": False,
+                "is_member": state.member,
+                "topic": {"value": "", "creator": "", "last_set": 0},
+                "purpose": {"value": "", "creator": "", "last_set": 0},
+                "previous_names": [],
+            },
+        }
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user", ""))
+        with self._lock:
+            user = self._users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": user.id,
+                "team_id": self.team_id,
+                "name": user.name,
+                "deleted": user.deleted,
+                "status": None,
+                "color": "9f69e7",
+                "real_name": user.name,
+                "tz": "Europe/Brussels",
+                "profile": {"real_name": user.name, "display_name": user.name, "team": self.team_id},
+                "is_admin": user.is_admin,
+                "is_owner": user.is_owner,
+                "is_primary_owner": False,
+                "is_restricted": False,
+                "is_ultra_restricted": False,
+                "is_bot": False,
+                "is_app_user": False,
+                "has_files": False,
+                "presence": "active",
+                "updated": 1_700_000_000,
             },
         }
 

@@ -121,3 +121,21 @@ async def test_the_emulator_refuses_blocks_slack_would_refuse(slack: SlackEmulat
             assert answer["ok"] is False
             assert answer["error"] == "invalid_blocks"
     assert slack.messages(CHANNEL) == []
+
+
+async def test_users_info_and_conversations_info_carry_slacks_fields(slack: SlackEmulator) -> None:
+    rtm = json.loads((corpus() / "web_responses" / "rtm.start.json").read_text(encoding="utf-8"))
+    listed = json.loads(
+        (corpus() / "web_responses" / "web_response_conversations_list.json").read_text(encoding="utf-8")
+    )
+    slack.add_user("U0OWNER", is_owner=True)
+    bearer = {"Authorization": f"Bearer {slack.bot_token}"}
+    async with httpx.AsyncClient(trust_env=False, base_url=slack.api_base) as http:
+        user = (await http.get("users.info", params={"user": "U0OWNER"}, headers=bearer)).json()
+        missing = (await http.get("users.info", params={"user": "U0NOBODY"}, headers=bearer)).json()
+        channel = (await http.get("conversations.info", params={"channel": CHANNEL}, headers=bearer)).json()
+    assert set(rtm["users"][0]) - {"profile"} <= set(user["user"])
+    assert (user["user"]["is_owner"], user["user"]["is_admin"]) == (True, True)  # an owner is an admin
+    assert missing == {"ok": False, "error": "user_not_found"}
+    assert set(listed["channels"][0]) - {"num_members"} <= set(channel["channel"])
+    assert channel["channel"]["creator"].startswith("U")
