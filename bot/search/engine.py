@@ -17,25 +17,22 @@ cursor pins the newest id and the searched range, so later pages are exact and a
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from bot.models import UTCDateTime
 from bot.search import schema
 from bot.search.query_syntax import Node, parse_search, to_fts5, to_tsquery_sql
+from bot.search.slices import Slices
 from bot.store import Store
 from watchers.errors import NewswatchError
 
 DEFAULT_CANDIDATES = 10_000
 DEFAULT_BUDGET = 0.25  # seconds of searching before a first page answers with what it has
-FIRST_SLICE = 20_000  # ids in the newest slice; each next slice is twice as large
 MAX_LIMIT = 50
-TITLE_WEIGHT = 10.0
 MARK_START = "\x02"
 MARK_END = "\x03"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -194,7 +191,7 @@ def search_articles(
             newest = connection.execute(text("SELECT max(id) FROM articles")).scalar() or 0
             state = _Cursor(int(newest), 0, (since - _EPOCH) // _MICROSECOND if since else None)
         since_at = _EPOCH + state.since * _MICROSECOND if state.since is not None else None
-        search = _Slices(connection, tree, since_at, candidates)
+        search = Slices(connection, tree, since_at, candidates)
         found, floor = search.run(state.newest_id, state.floor, None if cursor else budget)
         state = _Cursor(state.newest_id, state.offset, state.since, floor)
         capped = len(found) > candidates
@@ -216,60 +213,6 @@ def search_articles(
         searched=state.newest_id - floor,
         archive=state.newest_id,
     )
-
-
-class _Slices:
-    """The matches of one query, read newest first slice by slice, each with its rank score."""
-
-    def __init__(self, connection: Connection, tree: Node, since: datetime | None, candidates: int) -> None:
-        self.connection = connection
-        self.since = since
-        self.candidates = candidates
-        self.params: dict[str, Any] = {}
-        if connection.dialect.name == "sqlite":
-            join = " JOIN articles a ON a.id = f.rowid" if since else ""
-            self.sql = f"""
-                SELECT f.rowid, -bm25({schema.FTS_TABLE}, {TITLE_WEIGHT}, 1.0)
-                FROM {schema.FTS_TABLE} f{join}
-                WHERE {schema.FTS_TABLE} MATCH :match AND f.rowid > :low AND f.rowid <= :high{_filters(since)}
-                ORDER BY f.rowid DESC LIMIT :room
-            """
-            self.params["match"] = to_fts5(tree)
-        else:
-            tsquery = to_tsquery_sql(tree, schema.TS_CONFIG, self.params)
-            weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
-            self.sql = f"""
-                SELECT a.id, ts_rank_cd({weights}, a.{schema.VECTOR_COLUMN}, {tsquery}, 1)
-                FROM articles a
-                WHERE a.{schema.VECTOR_COLUMN} @@ {tsquery} AND a.id > :low AND a.id <= :high{_filters(since)}
-                ORDER BY a.id DESC LIMIT :room
-            """
-        statement = text(self.sql)
-        if since is not None:
-            statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
-            self.params["since"] = since
-        self.statement = statement
-
-    def run(self, newest: int, floor: int, budget: float | None) -> tuple[list[tuple[int, float]], int]:
-        """``(matches newest first, at most candidates + 1; the id below which nothing was searched)``."""
-        started = time.perf_counter()
-        found: list[tuple[int, float]] = []
-        high, size = newest, FIRST_SLICE
-        while high > floor and len(found) <= self.candidates:
-            low = max(floor, high - size)
-            room = self.candidates + 1 - len(found)
-            rows = self.connection.execute(
-                self.statement, {**self.params, "low": low, "high": high, "room": room}
-            )
-            found += [(int(r[0]), float(r[1])) for r in rows]
-            high, size = low, size * 2
-            if budget is not None and time.perf_counter() - started > budget:
-                break
-        return found, high if len(found) <= self.candidates else floor
-
-
-def _filters(since: datetime | None) -> str:
-    return " AND coalesce(a.published_at, a.fetched_at) >= :since" if since else ""
 
 
 def _hits(connection: Connection, tree: Node, ranked: list[tuple[int, float]]) -> list[SearchHit]:

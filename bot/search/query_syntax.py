@@ -229,17 +229,34 @@ def to_fts5(node: Node) -> str:
     raise AssertionError("a lone NOT is refused by parse_search")
 
 
-def to_tsquery_sql(node: Node, config: str, params: dict[str, str]) -> str:
-    """A PostgreSQL tsquery expression; user words travel only in ``params`` (bound, never inlined)."""
+def to_tsquery_sql(node: Node, config: str, params: dict[str, str], *, phrases: bool = True) -> str:
+    """A PostgreSQL tsquery expression; user words travel only in ``params`` (bound, never inlined).
+
+    ``phrases=False`` asks only that a phrase's words all appear (``&`` instead of ``<->``), which a
+    GIN index answers without reading positions; every phrase match is also a match of that.
+    """
     if isinstance(node, Term):
         name = f"q{len(params)}"
         if node.prefix:
             lexemes = [f"'{word}'" for word in node.words]  # \\w only: no quote can occur
-            params[name] = " <-> ".join(lexemes) + ":*"
+            params[name] = (" <-> " if phrases else " & ").join(lexemes) + ":*"
             return f"to_tsquery('{config}'::regconfig, :{name})"
+        if not phrases and len(node.words) > 1:
+            params[name] = " ".join(node.words)
+            return f"plainto_tsquery('{config}'::regconfig, :{name})"
         params[name] = '"' + " ".join(node.words) + '"'
         return f"websearch_to_tsquery('{config}'::regconfig, :{name})"
     if isinstance(node, Not):
-        return f"(!! {to_tsquery_sql(node.child, config, params)})"
+        return f"(!! {to_tsquery_sql(node.child, config, params, phrases=phrases)})"
     joiner = " && " if isinstance(node, All) else " || "
-    return "(" + joiner.join(to_tsquery_sql(c, config, params) for c in node.children) + ")"
+    inner = [to_tsquery_sql(c, config, params, phrases=phrases) for c in node.children]
+    return "(" + joiner.join(inner) + ")"
+
+
+def has_phrase(node: Node) -> bool:
+    """Whether any part of the query is a phrase (several words that must be adjacent)."""
+    if isinstance(node, Term):
+        return len(node.words) > 1
+    if isinstance(node, Not):
+        return has_phrase(node.child)
+    return any(has_phrase(child) for child in node.children)

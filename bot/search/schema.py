@@ -1,11 +1,15 @@
-"""The database objects behind search, created by migration 0008 and invisible to the ORM models.
+"""The database objects behind search, created by migrations 0008 and 0009 and invisible to the ORM models.
 
 SQLite: ``articles_fts``, an external-content FTS5 table over ``articles(title, text)`` (so the text is
 stored once), kept in sync by three triggers; FTS5 keeps its index in shadow tables
 ``articles_fts_data``, ``_idx``, ``_docsize`` and ``_config``.
 
-PostgreSQL: ``articles.search_vector``, a stored generated tsvector (title weighted A, text D, accents
-folded by ``newswatch_fold``) with the GIN index ``ix_articles_search_vector``.
+PostgreSQL: the GIN expression index ``ix_articles_search`` over ``VECTOR_EXPRESSION`` (title weighted
+A, text D, accents folded by ``newswatch_fold``). Nothing but the index is stored: a GIN index keeps
+lexemes and row pointers, not positions, which is about 300 bytes per article, where the stored
+positional tsvector of 0008 (``search_vector``) cost about 1,200 more. Whatever needs positions or
+weights (ranking, phrases, NOT) recomputes the vector for the few rows it reads; queries must spell the
+expression exactly as the index does, hence the one constant.
 
 The models do not declare these (the column is PostgreSQL-only and FTS5 tables are not tables SQLAlchemy
 can describe), so the schema comparison excludes exactly these names and nothing else.
@@ -23,8 +27,9 @@ FTS_TABLE = "articles_fts"
 FTS_SHADOW_TABLES = frozenset(
     f"{FTS_TABLE}{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")
 )
-VECTOR_COLUMN = "search_vector"
-VECTOR_INDEX = "ix_articles_search_vector"
+VECTOR_COLUMN = "search_vector"  # 0008's stored column, dropped by 0009
+VECTOR_INDEX = "ix_articles_search_vector"  # 0008's index on that column, dropped by 0009
+SEARCH_INDEX = "ix_articles_search"
 FOLD_FUNCTION = "newswatch_fold"
 TS_CONFIG = "english"
 TOKENIZER = "porter unicode61 remove_diacritics 2"
@@ -60,6 +65,18 @@ POSTGRES_VECTOR = (
     f"setweight(to_tsvector('{TS_CONFIG}'::regconfig, {FOLD_FUNCTION}(title)), 'A') || "
     f"setweight(to_tsvector('{TS_CONFIG}'::regconfig, {FOLD_FUNCTION}(text)), 'D')"
 )
+
+
+def vector_expression(alias: str = "") -> str:
+    """The indexed tsvector expression, optionally on a table alias (``a.title``, ``a.text``)."""
+    prefix = f"{alias}." if alias else ""
+    return (
+        f"(setweight(to_tsvector('{TS_CONFIG}'::regconfig, {FOLD_FUNCTION}({prefix}title)), 'A') || "
+        f"setweight(to_tsvector('{TS_CONFIG}'::regconfig, {FOLD_FUNCTION}({prefix}text)), 'D'))"
+    )
+
+
+POSTGRES_SEARCH_INDEX = f"CREATE INDEX {SEARCH_INDEX} ON articles USING gin ({vector_expression()})"
 POSTGRES_UPGRADE = (
     POSTGRES_FOLD,
     # Adding a stored generated column rewrites the table once: that is the backfill of existing rows.
@@ -71,6 +88,21 @@ POSTGRES_DOWNGRADE = (
     f"DROP INDEX IF EXISTS {VECTOR_INDEX}",
     f"ALTER TABLE articles DROP COLUMN IF EXISTS {VECTOR_COLUMN}",
     f"DROP FUNCTION IF EXISTS {FOLD_FUNCTION}(text)",
+)
+
+
+# 0009: the index over the expression replaces the stored column. Dropping a column does not rewrite
+# the table, so existing rows keep their old bytes until they are rewritten (``VACUUM FULL articles``);
+# new rows never carry them.
+POSTGRES_EXPRESSION_UPGRADE = (
+    POSTGRES_SEARCH_INDEX,
+    f"DROP INDEX IF EXISTS {VECTOR_INDEX}",
+    f"ALTER TABLE articles DROP COLUMN IF EXISTS {VECTOR_COLUMN}",
+)
+POSTGRES_EXPRESSION_DOWNGRADE = (
+    POSTGRES_UPGRADE[1],
+    POSTGRES_UPGRADE[2],
+    f"DROP INDEX IF EXISTS {SEARCH_INDEX}",
 )
 
 
@@ -89,4 +121,4 @@ def include_in_schema_comparison(
         and getattr(getattr(obj, "table", None), "name", "") == "articles"
     ):
         return False
-    return not (type_ == "index" and name == VECTOR_INDEX)
+    return not (type_ == "index" and name in (VECTOR_INDEX, SEARCH_INDEX))

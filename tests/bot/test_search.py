@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from itertools import count
+from typing import Any
 
 import pytest
 from alembic import command
@@ -12,7 +13,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.models import Article, Source, Story, utcnow
-from bot.search import engine
+from bot.search import engine, slices
 from bot.search.engine import InvalidCursor, search_articles
 from bot.search.query_syntax import parse_search
 from bot.store import Store, _alembic_config, make_engine
@@ -256,21 +257,79 @@ def test_the_migration_backfills_existing_articles(database_url: str) -> None:
         store.close()
 
 
-def test_a_spent_time_budget_answers_with_the_newest_slice_and_says_so(
+def stopwatch_cut_after(calls: int) -> object:
+    """A clock that stands still for ``calls`` readings and then jumps far past any budget."""
+    readings = count()
+    return lambda: 0.0 if next(readings) < calls else 1e9
+
+
+def all_pages(store: Store, query: str, page: engine.SearchPage) -> list[int]:
+    seen = [h.article_id for h in page.hits]
+    while page.next_cursor is not None:  # later pages run without a budget, on page 1's range
+        page = search_articles(store, query, limit=2, cursor=page.next_cursor)
+        seen += [h.article_id for h in page.hits]
+    return seen
+
+
+def test_a_budget_cut_inside_a_slice_keeps_what_was_read_and_pages_stay_exact(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine, "FIRST_SLICE", 3)
-    made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(6)]
-    page = search_articles(store, "drought", budget=0.0, limit=2)  # stops after the first slice
+    monkeypatch.setattr(slices, "FIRST_SLICE", 4)
+    monkeypatch.setattr(slices, "RANK_CHUNK", 2)
+    monkeypatch.setattr(slices, "PROGRESS_STEPS", 10)
+    made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(10)]
+    archive = add(store, "Flood report", "Wet fields.")  # the newest id, not a match
+    searched_sizes = set()
+    for calls in range(0, 150, 3):  # the budget runs out at a different point of the work each time
+        monkeypatch.setattr(slices, "clock", stopwatch_cut_after(calls))
+        page = search_articles(store, "drought", budget=1.0, limit=2)
+        monkeypatch.setattr(slices, "clock", stopwatch_cut_after(10**9))
+        assert page.archive == archive
+        if page.partial:
+            assert (
+                page.note
+                == f"searched the newest {page.searched:,} of {archive:,} articles in the time allowed"
+            )
+        else:
+            assert page.note == ""
+        floor = archive - page.searched
+        expected = [i for i in made if i > floor]
+        assert page.total == len(expected)
+        assert sorted(all_pages(store, "drought", page)) == expected  # no duplicates, no gaps
+        searched_sizes.add(page.searched)
+    slice_edges = {0, 4, archive}  # the newest 4 ids, then the next 8 (the rest)
+    inside = searched_sizes - slice_edges
+    assert inside, f"no cut inside a slice among {sorted(searched_sizes)}"
+    assert archive in searched_sizes  # and a late enough cut is no cut at all
+
+
+def test_a_spent_budget_before_any_reading_answers_empty_and_says_so(store: Store) -> None:
+    made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(3)]
+    page = search_articles(store, "drought", budget=0.0)
     assert page.partial
-    assert not page.capped
-    assert page.note == f"searched the newest 3 of {made[-1]} articles in the time allowed"
-    assert page.total == 3
-    seen = [h.article_id for h in page.hits]
-    while page.next_cursor is not None:  # later pages keep exactly the range page 1 searched
-        page = search_articles(store, "drought", limit=2, cursor=page.next_cursor)
-        seen += [h.article_id for h in page.hits]
-    assert sorted(seen) == made[-3:]
+    assert page.total == 0
+    assert page.next_cursor is None
+    assert page.note == f"searched the newest 0 of {made[-1]:,} articles in the time allowed"
     whole = search_articles(store, "drought", limit=10)  # doubling slices reach the oldest
     assert not whole.partial
-    assert whole.total == 6
+    assert whole.total == 3
+
+
+def test_a_statement_cancelled_by_the_budget_gives_a_partial_page_not_an_error(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if store.dialect == "sqlite":
+        pytest.skip("statement_timeout is PostgreSQL's; SQLite's cut is covered above")
+    made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(3)]
+    original = slices.Slices.__init__
+
+    def slow_lookup(self: slices.Slices, *args: Any) -> None:
+        original(self, *args)
+        self.ids = text("SELECT id FROM articles, pg_sleep(5)")  # far beyond the budget
+
+    monkeypatch.setattr(slices.Slices, "__init__", slow_lookup)
+    page = search_articles(store, "drought", budget=0.05)
+    assert page.partial
+    assert page.total == 0
+    monkeypatch.undo()
+    assert search_articles(store, "drought").total == len(made)  # the connection is usable again
