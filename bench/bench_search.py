@@ -12,7 +12,11 @@ beyond the title and text.
 
 Loading: SQLite inserts through the migration's triggers (executemany in one transaction), exactly as
 the application writes. PostgreSQL uses COPY with the GIN index dropped and re-created afterwards, which
-is what migration 0008 does to an existing table (the generated column is filled during the load).
+is what migration 0009 does to an existing table.
+
+Storage: "beyond the text" is every byte PostgreSQL or SQLite holds for the schema (tables, their
+TOAST, every index; SQLite: the whole file after a checkpoint) minus the UTF-8 bytes of the titles and
+texts, divided by the articles: row headers, URLs, hashes, stories, matches and all indexes count.
 
     .venv/bin/python bench/bench_search.py                      # 100,000 articles, both databases
     .venv/bin/python bench/bench_search.py --articles 1000000 --databases sqlite
@@ -199,7 +203,7 @@ def _load_postgres(store: Store, corpus: Corpus, count: int, stories: int) -> No
     raw = store.engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute(f"DROP INDEX {schema.VECTOR_INDEX}")
+        cursor.execute(f"DROP INDEX {schema.SEARCH_INDEX}")
         with cursor.copy(  # type: ignore[attr-defined]
             "COPY stories (id, title, title_key, url, summary, first_seen_at, updated_at, article_count) "
             "FROM STDIN"
@@ -219,7 +223,7 @@ def _load_postgres(store: Store, corpus: Corpus, count: int, stories: int) -> No
                 copy.write_row((*r[:4], 1.0, "[]", "[]", r[4]))
         raw.commit()
         cursor.execute("SET maintenance_work_mem = '512MB'")
-        cursor.execute(f"CREATE INDEX {schema.VECTOR_INDEX} ON articles USING gin ({schema.VECTOR_COLUMN})")
+        cursor.execute(schema.POSTGRES_SEARCH_INDEX)
         raw.commit()
     finally:
         raw.close()
@@ -265,12 +269,7 @@ def size_report(store: Store, count: int) -> dict[str, float]:
                     "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
                 )
             ).scalar()
-            search = c.execute(
-                text(
-                    f"SELECT pg_relation_size('{schema.VECTOR_INDEX}') + "
-                    f"(SELECT sum(pg_column_size({schema.VECTOR_COLUMN})) FROM articles)"
-                )
-            ).scalar()
+            search = c.execute(text(f"SELECT pg_relation_size('{schema.SEARCH_INDEX}')")).scalar()
     return {
         "total_mb": int(total) / 1e6,
         "text_bytes_per_article": int(text_bytes) / count,
@@ -357,10 +356,11 @@ def _unbounded(store: Store, query: str) -> object:
             ).all()
         params: dict[str, object] = {}
         q = to_tsquery_sql(tree, schema.TS_CONFIG, params)
+        vector = schema.vector_expression()
         return c.execute(
             text(
-                f"SELECT id FROM articles WHERE {schema.VECTOR_COLUMN} @@ {q} "
-                f"ORDER BY ts_rank_cd({schema.VECTOR_COLUMN}, {q}, 1) DESC LIMIT 10"
+                f"SELECT id FROM articles WHERE {vector} @@ {q} "
+                f"ORDER BY ts_rank_cd({vector}, {q}, 1) DESC LIMIT 10"
             ),
             params,
         ).all()

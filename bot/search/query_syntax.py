@@ -251,12 +251,3 @@ def to_tsquery_sql(node: Node, config: str, params: dict[str, str], *, phrases: 
     joiner = " && " if isinstance(node, All) else " || "
     inner = [to_tsquery_sql(c, config, params, phrases=phrases) for c in node.children]
     return "(" + joiner.join(inner) + ")"
-
-
-def has_phrase(node: Node) -> bool:
-    """Whether any part of the query is a phrase (several words that must be adjacent)."""
-    if isinstance(node, Term):
-        return len(node.words) > 1
-    if isinstance(node, Not):
-        return has_phrase(node.child)
-    return any(has_phrase(child) for child in node.children)

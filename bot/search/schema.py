@@ -91,18 +91,27 @@ POSTGRES_DOWNGRADE = (
 )
 
 
+# Ranking and phrases now recompute the vector per row read, so the fold must be cheap: text whose
+# every character is one byte (ASCII) has no accents and skips the decomposition. Same result.
+POSTGRES_FOLD_ASCII_FIRST = (
+    f"CREATE OR REPLACE FUNCTION {FOLD_FUNCTION}(value text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+    "PARALLEL SAFE RETURN CASE WHEN octet_length(value) = length(value) THEN value "
+    "ELSE regexp_replace(normalize(value, NFD), '[\\u0300-\\u036f]', '', 'g') END"
+)
 # 0009: the index over the expression replaces the stored column. Dropping a column does not rewrite
 # the table, so existing rows keep their old bytes until they are rewritten (``VACUUM FULL articles``);
 # new rows never carry them.
 POSTGRES_EXPRESSION_UPGRADE = (
-    POSTGRES_SEARCH_INDEX,
     f"DROP INDEX IF EXISTS {VECTOR_INDEX}",
     f"ALTER TABLE articles DROP COLUMN IF EXISTS {VECTOR_COLUMN}",
+    POSTGRES_FOLD_ASCII_FIRST,
+    POSTGRES_SEARCH_INDEX,
 )
 POSTGRES_EXPRESSION_DOWNGRADE = (
+    f"DROP INDEX IF EXISTS {SEARCH_INDEX}",
+    POSTGRES_FOLD.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
     POSTGRES_UPGRADE[1],
     POSTGRES_UPGRADE[2],
-    f"DROP INDEX IF EXISTS {SEARCH_INDEX}",
 )
 
 

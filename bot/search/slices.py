@@ -5,11 +5,11 @@ slice, not only between slices, and work already done is never thrown away:
 
 * SQLite: a progress handler aborts the FTS5 statement once the deadline passes; the rows it had
   returned are kept (they are every match above the last one, as FTS5 walks ids downwards).
-* PostgreSQL: the GIN index finds the ids of the slice (the cheap part: the index holds no positions),
-  then the exact match (phrases, NOT) and ``ts_rank_cd`` recompute the vector in chunks of
-  ``RANK_CHUNK`` ids, newest first, with the deadline checked between chunks. Every statement also
-  runs under ``statement_timeout`` set to what is left of the budget, so one slow statement is
-  cancelled instead of stalling the chat.
+* PostgreSQL: one statement per chunk of ``RANK_CHUNK`` matches, newest first: the GIN index finds
+  them (it holds no positions, so a phrase is looked up by its words), then the vector is recomputed
+  for those rows only, to check phrases exactly and rank with ``ts_rank_cd``. The deadline is checked
+  between chunks, and each statement runs under ``statement_timeout`` set to what is left of the
+  budget, so one slow statement is cancelled instead of stalling the chat; earlier chunks are kept.
 
 Either way the search reports ``floor``, the id at or below which nothing was read; a cursor pins it,
 so later pages (which run without a budget) read exactly the same range and paging stays exact.
@@ -33,10 +33,10 @@ from sqlalchemy.sql.elements import TextClause
 
 from bot.models import UTCDateTime
 from bot.search import schema
-from bot.search.query_syntax import Node, has_phrase, to_fts5, to_tsquery_sql
+from bot.search.query_syntax import Node, to_fts5, to_tsquery_sql
 
 FIRST_SLICE = 20_000  # ids in the newest slice; each next slice is twice as large
-RANK_CHUNK = 250  # PostgreSQL: ids whose vector is recomputed per statement (about 30 ms of work)
+RANK_CHUNK = 200  # PostgreSQL: matches whose vector one statement recomputes (20-40 ms of work)
 PROGRESS_STEPS = 2_000  # SQLite: virtual machine steps between two looks at the clock
 TITLE_WEIGHT = 10.0
 _QUERY_CANCELED = "57014"
@@ -83,23 +83,22 @@ class Slices:
             # The index alone answers a query without phrases exactly; a phrase is looked up by its
             # words (every phrase match contains them) and checked against positions when ranked.
             loose = to_tsquery_sql(tree, schema.TS_CONFIG, self.params, phrases=False)
-            limit = "" if has_phrase(tree) else " LIMIT :room"
-            self.ids = self._bind(
+            weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
+            self.ranked = self._bind(
                 f"""
-                SELECT a.id FROM articles a
-                WHERE {schema.vector_expression("a")} @@ {loose}
-                  AND a.id > :low AND a.id <= :high{_since(since)}
-                ORDER BY a.id DESC{limit}
+                WITH chunk AS MATERIALIZED (
+                    SELECT a.id FROM articles a
+                    WHERE {schema.vector_expression("a")} @@ {loose}
+                      AND a.id > :low AND a.id <= :high{_since(since)}
+                    ORDER BY a.id DESC LIMIT :chunk),
+                read AS MATERIALIZED (
+                    SELECT a.id, {schema.vector_expression("a")} AS vector
+                    FROM articles a JOIN chunk ON chunk.id = a.id)
+                SELECT id, CASE WHEN vector @@ {exact} THEN ts_rank_cd({weights}, vector, {exact}, 1) END
+                FROM read
                 """,
                 since,
             )
-            weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
-            self.ranked = text(f"""
-                WITH read AS MATERIALIZED (
-                    SELECT a.id, {schema.vector_expression("a")} AS vector
-                    FROM articles a WHERE a.id = ANY(:ids))
-                SELECT id, ts_rank_cd({weights}, vector, {exact}, 1) FROM read WHERE vector @@ {exact}
-            """)
 
     def _bind(self, sql: str, since: datetime | None) -> TextClause:
         statement = text(sql)
@@ -151,40 +150,36 @@ class Slices:
         return rows, None
 
     def _postgres_slice(self, low: int, high: int, room: int, deadline: Deadline) -> tuple[Found, int | None]:
-        ids = self._bounded(self.ids, {**self.params, "low": low, "high": high, "room": room}, deadline)
-        if ids is None:
-            return [], high
-        matched = [int(row[0]) for row in ids]
+        """The slice in chunks of ``RANK_CHUNK`` matches newest first, one statement per chunk."""
         rows: Found = []
-        for start in range(0, len(matched), RANK_CHUNK):
-            chunk = matched[start : start + RANK_CHUNK]
-            ranked = (
-                None
-                if deadline.passed()
-                else self._bounded(self.ranked, {**self.params, "ids": chunk}, deadline)
-            )
-            if ranked is None:  # everything above this chunk was read
-                return rows, chunk[0]
-            scores = {int(row[0]): float(row[1]) for row in ranked}
-            rows += [(article_id, scores[article_id]) for article_id in chunk if article_id in scores]
+        while True:
+            if deadline.passed():
+                return rows, high
+            self._time_limit(deadline)
+            try:
+                result = self.connection.execute(
+                    self.ranked, {**self.params, "low": low, "high": high, "chunk": RANK_CHUNK}
+                )
+            except OperationalError as error:
+                if deadline.at is None or getattr(error.orig, "sqlstate", None) != _QUERY_CANCELED:
+                    raise
+                self.connection.rollback()
+                return rows, high
+            chunk = sorted(result, key=lambda row: -int(row[0]))
+            rows += [(int(row[0]), float(row[1])) for row in chunk if row[1] is not None]
             if len(rows) >= room:
                 return rows[:room], None
-        return rows, None
+            if len(chunk) < RANK_CHUNK:
+                return rows, None
+            high = int(chunk[-1][0]) - 1  # every match above was ranked
 
-    def _bounded(self, statement: TextClause, params: dict[str, Any], deadline: Deadline) -> list[Any] | None:
-        """The rows, or None when ``statement_timeout`` (what is left of the budget) cancelled it."""
+    def _time_limit(self, deadline: Deadline) -> None:
+        """Let PostgreSQL cancel the next statement when the budget runs out during it."""
         left = deadline.milliseconds_left()
         if left is not None:
             self.connection.execute(
                 text("SELECT set_config('statement_timeout', :left, true)"), {"left": str(left)}
             )
-        try:
-            return list(self.connection.execute(statement, params))
-        except OperationalError as error:
-            if left is None or getattr(error.orig, "sqlstate", None) != _QUERY_CANCELED:
-                raise
-            self.connection.rollback()
-            return None
 
 
 def _since(since: datetime | None) -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from bot.models import Article, Source, Story, utcnow
-from bot.search import engine, slices
+from bot.search import engine, schema, slices
 from bot.search.engine import InvalidCursor, search_articles
 from bot.search.query_syntax import parse_search
 from bot.store import Store, _alembic_config, make_engine
@@ -257,6 +257,48 @@ def test_the_migration_backfills_existing_articles(database_url: str) -> None:
         store.close()
 
 
+def test_0009_swaps_the_stored_vector_for_an_expression_index_with_data_in_place(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "0008")
+            connection.execute(
+                text(
+                    "INSERT INTO sources (id, name, url, kind, every_seconds, backfill_seconds, "
+                    "origin, paused, consecutive_failures) VALUES (1, 'Old', 'https://o.example/f', "
+                    "'rss', 600, 86400, 'config', false, 0)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO articles (id, source_id, url, title, text, summary, text_origin, "
+                    "content_hash, alerted) VALUES (7, 1, 'https://o.example/1', 'Zürich glacier "
+                    "report', 'Melting ice near the café.', '', 'feed', 'h', true)"
+                )
+            )
+            command.upgrade(_alembic_config(connection), "0009")
+            columns = {c["name"] for c in inspect(connection).get_columns("articles")}
+            assert schema.VECTOR_COLUMN not in columns
+    finally:
+        engine.dispose()
+    store = Store.open(database_url)
+    try:
+        assert ids(store, "zurich cafe") == [7]
+        assert ids(store, '"glacier report"') == [7]
+        assert ids(store, '"report glacier"') == []
+        with store.engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "0008")
+            if store.dialect == "postgresql":
+                found = connection.execute(
+                    text(f"SELECT id FROM articles WHERE {schema.VECTOR_COLUMN} @@ to_tsquery('zurich')")
+                ).scalars()
+                assert list(found) == [7]
+    finally:
+        store.close()
+
+
 def stopwatch_cut_after(calls: int) -> object:
     """A clock that stands still for ``calls`` readings and then jumps far past any budget."""
     readings = count()
@@ -280,7 +322,7 @@ def test_a_budget_cut_inside_a_slice_keeps_what_was_read_and_pages_stay_exact(
     made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(10)]
     archive = add(store, "Flood report", "Wet fields.")  # the newest id, not a match
     searched_sizes = set()
-    for calls in range(0, 150, 3):  # the budget runs out at a different point of the work each time
+    for calls in range(0, 150, 5):  # the budget runs out at a different point of the work each time
         monkeypatch.setattr(slices, "clock", stopwatch_cut_after(calls))
         page = search_articles(store, "drought", budget=1.0, limit=2)
         monkeypatch.setattr(slices, "clock", stopwatch_cut_after(10**9))
@@ -325,7 +367,7 @@ def test_a_statement_cancelled_by_the_budget_gives_a_partial_page_not_an_error(
 
     def slow_lookup(self: slices.Slices, *args: Any) -> None:
         original(self, *args)
-        self.ids = text("SELECT id FROM articles, pg_sleep(5)")  # far beyond the budget
+        self.ranked = text("SELECT id, 1.0 FROM articles, pg_sleep(5)")  # far beyond the budget
 
     monkeypatch.setattr(slices.Slices, "__init__", slow_lookup)
     page = search_articles(store, "drought", budget=0.05)
