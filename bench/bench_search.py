@@ -282,9 +282,14 @@ def bench_database(url: str, name: str, count: int, runs: int, candidates: int) 
     corpus = Corpus(seed=42)
     store = Store.open(url)
     try:
-        print(f"\n== {name}: loading {count:,} articles …", flush=True)
-        seconds = load(store, corpus, count)
-        print(f"loaded in {seconds:.0f} s", flush=True)
+        with store.engine.connect() as c:
+            stored = c.execute(text("SELECT count(*) FROM articles")).scalar()
+        if stored == count:
+            print(f"\n== {name}: reusing the {count:,} articles kept by an earlier run", flush=True)
+        else:
+            print(f"\n== {name}: loading {count:,} articles …", flush=True)
+            seconds = load(store, corpus, count)
+            print(f"loaded in {seconds:.0f} s", flush=True)
         rng = random.Random(1)
         mid = corpus.words[300:3000]
         two_word = [f"{rng.choice(mid)} {rng.choice(mid)}" for _ in range(runs)]
@@ -384,10 +389,19 @@ def main() -> None:
     parser.add_argument(
         "--postgres-url", default=POSTGRES_URL, help="PostgreSQL server (a schema is created)"
     )
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="keep the databases (SQLite file NAME.db in the temporary folder, PostgreSQL schema NAME) "
+        "and reuse them when run again with the same NAME and --articles",
+    )
     args = parser.parse_args()
     print(f"search benchmark: {args.articles:,} articles, {args.runs} runs per query kind")
     for name in args.databases.split(","):
-        if name == "sqlite":
+        if name == "sqlite" and args.keep:
+            path = Path(tempfile.gettempdir()) / f"{args.keep}.db"
+            bench_database(f"sqlite:///{path}", "SQLite", args.articles, args.runs, args.candidates)
+        elif name == "sqlite":
             with tempfile.TemporaryDirectory(prefix="bench-search-") as folder:
                 bench_database(
                     f"sqlite:///{folder}/bench.db", "SQLite", args.articles, args.runs, args.candidates
@@ -395,9 +409,9 @@ def main() -> None:
         elif name == "postgresql":
             import psycopg
 
-            schema_name = f"bench_{uuid.uuid4().hex[:12]}"
+            schema_name = args.keep or f"bench_{uuid.uuid4().hex[:12]}"
             with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{schema_name}"')
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
             try:
                 base = args.postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
                 sep = "&" if "?" in base else "?"
@@ -409,8 +423,9 @@ def main() -> None:
                     args.candidates,
                 )
             finally:
-                with psycopg.connect(args.postgres_url, autocommit=True) as conn:
-                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
+                if not args.keep:
+                    with psycopg.connect(args.postgres_url, autocommit=True) as conn:
+                        conn.execute(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE')
         else:
             parser.error(f"unknown database {name!r}")
 
