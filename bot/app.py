@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class Newswatch:
     def __init__(self, settings: Settings, store: Store, channels: Mapping[str, Channel]) -> None:
         self.settings = settings
         self.store = store
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"  # unique per instance
         net = settings.network
         policy = fetch_policy(settings)
         self.client = guarded_client(
@@ -85,6 +86,7 @@ class Newswatch:
         self.dispatcher = OutboxDispatcher(store, channels, owner=self.owner)
 
     async def aclose(self) -> None:
+        self.dispatcher.release_leases()
         await self.client.aclose()
         for channel in self.dispatcher.channels.values():
             closer = getattr(channel, "aclose", None)  # channels holding connections (chat platforms)

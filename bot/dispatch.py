@@ -1,7 +1,9 @@
 """The outbox dispatcher: sends pending deliveries through channels, one failure never blocking another.
 
 A delivery is claimed with a short lease (a conditional UPDATE, atomic on SQLite and PostgreSQL alike),
-so several replicas sharing one database never send the same row twice. The guarantee, stated once:
+so several replicas sharing one database never send the same row twice; and one replica at a time sends to
+each platform (``bot/dispatch_lease.py``), so replicas together keep its rate limits and each chat's order.
+The guarantee, stated once:
 
 * an alert is never lost: its row is written with the match and stays ``pending`` until a channel accepts it;
 * an alert is sent at most once, except in the unavoidable window between the platform accepting a message
@@ -43,6 +45,8 @@ from sqlmodel import Session, col, select
 
 from bot.alerts import Alert, build_alert
 from bot.digests import Digest, build_digest, digest_due, in_quiet_hours, last_quiet_window
+from bot.dispatch_lease import LEASE as PLATFORM_LEASE
+from bot.dispatch_lease import RENEW_EVERY, PlatformLeases
 from bot.models import Article, ArticleHome, AuditEntry, Chat, Delivery, Subscription, UTCDateTime, utcnow
 from bot.ratelimit import RateLimiter
 from bot.store import Store
@@ -133,10 +137,12 @@ class OutboxDispatcher:
         limiter: RateLimiter | None = None,
         fold_after: timedelta = FOLD_AFTER,
         max_in_flight: int = MAX_IN_FLIGHT,
+        lease: timedelta = PLATFORM_LEASE,
     ) -> None:
         self.store = store
         self.channels = channels
         self.owner = owner
+        self.leases = PlatformLeases(store, owner, lease)
         self.limiter = limiter or RateLimiter()
         self.fold_after = fold_after
         self.max_in_flight = max_in_flight
@@ -144,27 +150,47 @@ class OutboxDispatcher:
         self._claimed: dict[int, tuple[int, int, str, int, str | None]] = {}
 
     async def dispatch_pending(self, now: datetime | None = None) -> DispatchReport:
-        """Send everything due now, in rounds until nothing due is left (a row retried waits for later)."""
+        """Send everything due now, in rounds until nothing due is left (a row retried waits for later).
+
+        Only platforms whose dispatch lease this replica holds are served; another replica serves the rest.
+        """
         report = DispatchReport()
+        if not self.leases.take(self.channels):
+            return report
+        renewing = asyncio.ensure_future(self._keep_leases())
         tried: set[int] = set()
+        try:
+            while self.leases.held:
+                when = now or utcnow()
+                rows = [r for r in self._due_rows(when, self.leases.held) if r[1].id not in tried]
+                if not rows:
+                    break
+                tried.update(r[1].id for r in rows)
+                self._alerts.clear()
+                work = self._plan(rows, when, report)
+                if not await self._serve(work, report):
+                    break
+        finally:
+            renewing.cancel()
+        return report
+
+    async def _keep_leases(self) -> None:
+        """Renew the platform leases while a round runs (a fan-out round can outlast one lease)."""
         while True:
-            when = now or utcnow()
-            rows = [r for r in self._due_rows(when) if r[1].id not in tried]
-            if not rows:
-                return report
-            tried.update(r[1].id for r in rows)
-            self._alerts.clear()
-            work = self._plan(rows, when, report)
-            if not await self._serve(work, report):
-                return report
+            await asyncio.sleep(RENEW_EVERY)
+            self.leases.renew()
+
+    def release_leases(self) -> None:
+        """Hand the platform leases to another replica now (called when the service stops)."""
+        self.leases.release()
 
     # ------------------------------------------------------------------ reading and planning
 
     def _due(self, now: datetime) -> list[int]:
         """Due row ids, oldest first."""
-        return [r[1].id for r in self._due_rows(now)]
+        return [r[1].id for r in self._due_rows(now, set(self.channels))]
 
-    def _due_rows(self, now: datetime) -> list[tuple[Chat, _Due]]:
+    def _due_rows(self, now: datetime, platforms: set[str]) -> list[tuple[Chat, _Due]]:
         with self.store.session() as session:
             rows = session.exec(
                 select(Delivery, Chat, Subscription)
@@ -178,7 +204,7 @@ class OutboxDispatcher:
                 )
                 .where(
                     Chat.active,
-                    col(Chat.platform).in_(list(self.channels)),
+                    col(Chat.platform).in_(sorted(platforms)),
                     or_(
                         col(Delivery.status) == "pending",
                         and_(col(Delivery.status) == "sent", col(Delivery.pending_update)),
@@ -299,6 +325,9 @@ class OutboxDispatcher:
                     key, _, index = heap[0]
                     plan = by_index[index]
                     platform, chat_key = plan.chat.platform, plan.chat.external_id
+                    if platform not in self.leases.held:  # lost mid-round: the new holder sends the rest
+                        heapq.heappop(heap)
+                        continue
                     chat_ready = self.limiter.chat_ready_at(platform, chat_key)
                     if chat_ready > key:  # paused since it was queued: re-queue at its new time
                         heapq.heapreplace(heap, (chat_ready, next(order), index))

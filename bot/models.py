@@ -283,3 +283,13 @@ class InboundEvent(SQLModel, table=True):
     platform: str
     key: str
     received_at: datetime | None = _when(index=True)
+
+
+class DispatchLease(SQLModel, table=True):
+    """Which replica sends to a platform now: one sender per platform keeps its rate limits and the order
+    within each chat across replicas (a replica's ``RateLimiter`` only knows its own sends)."""
+
+    __tablename__ = "dispatch_leases"
+    platform: str = Field(primary_key=True)
+    owner: str
+    until: datetime = _when(nullable=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import select
 
-from bot.models import Delivery
+from bot.models import Delivery, DispatchLease
 from bot.sample_site import LocalSite
 from bot.store import Store
 from handlers.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
@@ -84,8 +84,10 @@ def test_kill_9_mid_dispatch_loses_nothing_and_repeats_only_the_in_flight_messag
                 service.kill()
             service.communicate()
         assert _sent(store) == len(FAST)  # the slow chat's row was never committed as sent
-        with store.session() as session:  # time passes: the dead process's lease expires
-            session.execute(update(Delivery).values(lease_until=datetime.now(UTC) - timedelta(seconds=1)))
+        with store.session() as session:  # time passes: the dead process's leases expire
+            past = datetime.now(UTC) - timedelta(seconds=1)
+            session.execute(update(Delivery).values(lease_until=past))
+            session.execute(update(DispatchLease).values(until=past))
         store.close()
 
         tg.slow_after_accept.clear()
