@@ -17,6 +17,7 @@ from bot.search import engine, schema, slices
 from bot.search.engine import InvalidCursor, search_articles
 from bot.search.query_syntax import parse_search
 from bot.store import Store, _alembic_config, make_engine
+from tests.databases import postgresql_only
 from watchers.errors import QuerySyntaxError
 
 _numbers = count(1)
@@ -357,11 +358,10 @@ def test_a_spent_budget_before_any_reading_answers_empty_and_says_so(store: Stor
     assert whole.total == 3
 
 
+@postgresql_only  # statement_timeout is PostgreSQL's; SQLite's cut is covered above
 def test_a_statement_cancelled_by_the_budget_gives_a_partial_page_not_an_error(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if store.dialect == "sqlite":
-        pytest.skip("statement_timeout is PostgreSQL's; SQLite's cut is covered above")
     made = [add(store, f"Drought report {n}", "Dry fields.") for n in range(3)]
     original = slices.Slices.__init__
 
