@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func
+from sqlalchemy import case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -34,12 +34,17 @@ from bot.story_index import (
     document_frequency,
     find_story,
     known_home,
+    run,
     same_article,
+    text_fingerprint,
     update_profile,
 )
 from watchers.entries import Article as ArticleData
 from watchers.match import MatchResult, normalise
 from watchers.stories import ArticleFeatures, StoryProfile, extract_features
+
+ARTICLES = Article.__table__.c  # type: ignore[attr-defined]
+STORIES = Story.__table__.c  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,10 @@ def _same_page_elsewhere(session: Session, data: ArticleData) -> bool:
     if data.text_origin != "page" or not data.content_hash:
         return False
     host = urlsplit(data.url).hostname
-    same_text = select(Article.url).where(
-        col(Article.content_hash) == data.content_hash, col(Article.text_origin) == "page"
+    same_text = select(ARTICLES.url).where(
+        ARTICLES.content_hash == data.content_hash, ARTICLES.text_origin == "page"
     )
-    return any(urlsplit(url).hostname == host for url in session.exec(same_text.limit(50)).all())
+    return any(urlsplit(url).hostname == host for url in run(session, same_text.limit(50)).scalars())
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
@@ -152,16 +157,16 @@ def _store(
     with store.session() as session:
         if known_home(session, data, source_id) or _same_page_elsewhere(session, data):
             return None
-        copy = same_article(session, data, when, grouping.window)
+        fingerprint = text_fingerprint(data.text)
+        copy = same_article(session, data, when, grouping.window, fingerprint=fingerprint)
         if copy is not None:
             return _add_home(session, copy[0], source_id, data, matches, alert, now)
         features = extract_features(data.title, data.text, when)
-        story, profile = _story_for(session, data, summary, features, grouping, now)
+        story_id, profile = _story_for(session, data, summary, features, grouping, now)
         new_story = not profile.terms
-        assert story.id is not None
         row = Article(
             source_id=source_id,
-            story_id=story.id,
+            story_id=story_id,
             url=data.url,
             guid=data.guid,
             title=data.title,
@@ -185,16 +190,17 @@ def _store(
         except IntegrityError:
             raise _StoredMeanwhile from None
         assert row.id is not None
-        add_fingerprint(session, row.id, data.text, when)
+        if fingerprint is not None:
+            add_fingerprint(session, row.id, data.text, when, fingerprint=fingerprint)
         update_profile(session, profile, features)
         count_document(session, features)
-        _add_matches(session, row.id, story.id, matches, now)
+        _add_matches(session, row.id, story_id, matches, now)
         deliveries = updates = 0
         if alert:
             if not new_story:
-                updates = _mark_updates(session, story.id)
-            deliveries = _enqueue(session, story.id, [m.topic_id for m in matches], now)
-        return StoredArticle(row.id, story.id, new_story, deliveries, updates)
+                updates = _mark_updates(session, story_id)
+            deliveries = _enqueue(session, story_id, [m.topic_id for m in matches], now)
+        return StoredArticle(row.id, story_id, new_story, deliveries, updates)
 
 
 def _home(article_id: int, source_id: int, data: ArticleData, now: datetime) -> ArticleHome:
@@ -267,34 +273,46 @@ def _story_for(
     features: ArticleFeatures,
     grouping: Grouping,
     now: datetime,
-) -> tuple[Story, StoryProfile]:
+) -> tuple[int, StoryProfile]:
     """The story the article joins (with its current profile), or a new one (with an empty profile)."""
     idf = document_frequency(session, features.terms)
     found = find_story(session, features, idf, grouping)
-    story = session.get(Story, found[0].story_id) if found is not None else None
-    if found is None or story is None:
-        story = Story(
-            title=data.title,
-            title_key=title_key(data.title),
-            url=data.url,
-            summary=summary,
-            first_seen_at=now,
-            updated_at=now,
-        )
-        session.add(story)
-        session.flush()
-        assert story.id is not None
-        return story, StoryProfile(story.id)
-    best = session.exec(
-        select(func.max(func.length(Article.text))).where(Article.story_id == story.id)
-    ).first()
-    if len(data.text) > (best or 0) and summary:
-        story.summary = summary  # the most complete text makes the story's summary
-    story.article_count += 1
-    story.updated_at = now
+    if found is not None and _join_story(session, found[0].story_id, data, summary, now):
+        return found[0].story_id, found[0]
+    story = Story(
+        title=data.title,
+        title_key=title_key(data.title),
+        url=data.url,
+        summary=summary,
+        first_seen_at=now,
+        updated_at=now,
+    )
     session.add(story)
     session.flush()
-    return story, found[0]
+    assert story.id is not None
+    return story.id, StoryProfile(story.id)
+
+
+def _join_story(session: Session, story_id: int, data: ArticleData, summary: str, now: datetime) -> bool:
+    """Count the article into the story in one UPDATE; False when the story is gone (deleted meanwhile).
+
+    The most complete text makes the story's summary: the article's summary replaces the story's when its
+    text is longer than every text stored in the story."""
+    longest = (
+        select(func.coalesce(func.max(func.length(ARTICLES.text)), 0))
+        .where(ARTICLES.story_id == story_id)
+        .scalar_subquery()
+    )
+    summary_now = STORIES.summary
+    if summary:
+        summary_now = case((longest < len(data.text), summary), else_=STORIES.summary)
+    joined = run(
+        session,
+        update(Story.__table__)  # type: ignore[attr-defined]
+        .where(STORIES.id == story_id)
+        .values(article_count=STORIES.article_count + 1, updated_at=now, summary=summary_now),
+    )
+    return getattr(joined, "rowcount", 0) == 1
 
 
 def _mark_updates(session: Session, story_id: int) -> int:

@@ -11,6 +11,10 @@ lookup is an indexed equality on a small key restricted to the time window, neve
 * IDF: ``term_frequencies`` counts articles per term, updated with one upsert per article.
 
 Because the index lives in the database, replicas sharing one PostgreSQL database see the same candidates.
+
+The lookups and index writes run as Core statements on the session's connection (same transaction), not
+through the ORM: they are many small statements per article, and the ORM's per-statement bookkeeping was
+most of their cost. Nothing they read is pending in the session (articles and stories are flushed first).
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert
+from sqlalchemy import Executable, Result, bindparam, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session
 
 from bot.models import Article, ArticleFingerprint, ArticleHome, StoryTerm, TermFrequency
 from watchers.entries import Article as ArticleData
@@ -57,6 +62,20 @@ class Grouping:
     threshold: float = DEFAULT_THRESHOLD
 
 
+HOMES = ArticleHome.__table__.c  # type: ignore[attr-defined]
+ARTICLES = Article.__table__.c  # type: ignore[attr-defined]
+FINGERPRINTS = ArticleFingerprint.__table__.c  # type: ignore[attr-defined]
+TERMS = StoryTerm.__table__.c  # type: ignore[attr-defined]
+FREQUENCIES = TermFrequency.__table__.c  # type: ignore[attr-defined]
+
+
+def run(
+    session: Session, statement: Executable, rows: list[dict[str, Any]] | None = None
+) -> Result[*tuple[Any, ...]]:
+    """Execute a Core statement on the session's connection, inside its transaction."""
+    return session.connection().execute(statement, rows)
+
+
 def article_time(data: ArticleData, now: datetime) -> datetime:
     """When the article appeared: its publication time, never in the future, else now."""
     return min(data.published, now) if data.published else now
@@ -64,16 +83,10 @@ def article_time(data: ArticleData, now: datetime) -> datetime:
 
 def known_home(session: Session, data: ArticleData, source_id: int) -> bool:
     """Whether this URL, or this source's guid, is stored already."""
-    if session.exec(select(ArticleHome.id).where(col(ArticleHome.url) == data.url)).first() is not None:
-        return True
-    if not data.guid:
-        return False
-    return (
-        session.exec(
-            select(ArticleHome.id).where(ArticleHome.source_id == source_id, ArticleHome.guid == data.guid)
-        ).first()
-        is not None
-    )
+    same = HOMES.url == data.url
+    if data.guid:
+        same = or_(same, (HOMES.source_id == source_id) & (HOMES.guid == data.guid))
+    return run(session, select(HOMES.id).where(same).limit(1)).first() is not None
 
 
 def similar_titles(a: str, b: str) -> bool:
@@ -89,40 +102,54 @@ def title_words(title: str) -> set[str]:
     return {stem(w) for w in words(title) if w not in STOPWORDS}
 
 
+def text_fingerprint(text: str) -> int | None:
+    """The SimHash an article is stored and compared under (None for texts too short to tell apart)."""
+    return simhash(text) if len(text) >= MIN_HASHED_TEXT else None
+
+
 def same_article(
-    session: Session, data: ArticleData, when: datetime, window: timedelta
+    session: Session,
+    data: ArticleData,
+    when: datetime,
+    window: timedelta,
+    *,
+    fingerprint: int | None = None,
 ) -> tuple[int, str] | None:
     """The stored article ``data`` is a copy of, and by which rule ("guid", "hash" or "simhash").
 
     Text identity (exact hash or SimHash) also needs similar headlines, see ``similar_titles``.
+    ``fingerprint`` is ``text_fingerprint(data.text)`` when the caller has it already.
     """
     if data.guid and len(data.guid) >= MIN_SHARED_GUID:
-        found = session.exec(select(ArticleHome.article_id).where(ArticleHome.guid == data.guid)).first()
+        found = run(session, select(HOMES.article_id).where(HOMES.guid == data.guid).limit(1)).first()
         if found is not None:
-            return found, "guid"
+            return found[0], "guid"
     if len(data.text) < MIN_HASHED_TEXT:
         return None
     if data.content_hash:
-        hashed = session.exec(
-            select(Article.id, Article.title).where(
-                Article.content_hash == data.content_hash, func.length(Article.text) >= MIN_HASHED_TEXT
-            )
+        hashed = run(
+            session,
+            select(ARTICLES.id, ARTICLES.title).where(
+                ARTICLES.content_hash == data.content_hash, func.length(ARTICLES.text) >= MIN_HASHED_TEXT
+            ),
         ).all()
         for article_id, title in hashed:
             if article_id is not None and similar_titles(title, data.title):
                 return article_id, "hash"
-    fingerprint = simhash(data.text)
+    if fingerprint is None:
+        fingerprint = text_fingerprint(data.text)
     if fingerprint is None:
         return None
-    rows = session.exec(
-        select(ArticleFingerprint.article_id, ArticleFingerprint.simhash, Article.title)
-        .join(Article, col(Article.id) == ArticleFingerprint.article_id)
+    rows = run(
+        session,
+        select(FINGERPRINTS.article_id, FINGERPRINTS.simhash, ARTICLES.title)
+        .join(Article.__table__, ARTICLES.id == FINGERPRINTS.article_id)  # type: ignore[attr-defined]
         .where(
-            col(ArticleFingerprint.band).in_(band_keys(fingerprint)),
-            col(ArticleFingerprint.seen_at) >= when - window,
-            col(ArticleFingerprint.seen_at) <= when + window,
+            FINGERPRINTS.band.in_(band_keys(fingerprint)),
+            FINGERPRINTS.seen_at >= when - window,
+            FINGERPRINTS.seen_at <= when + window,
         )
-        .distinct()
+        .distinct(),
     ).all()
     for article_id, stored, title in rows:
         if near_duplicate(fingerprint, int(stored, 16)) and similar_titles(title, data.title):
@@ -130,8 +157,11 @@ def same_article(
     return None
 
 
-def add_fingerprint(session: Session, article_id: int, text: str, when: datetime) -> None:
-    fingerprint = simhash(text) if len(text) >= MIN_HASHED_TEXT else None
+def add_fingerprint(
+    session: Session, article_id: int, text: str, when: datetime, *, fingerprint: int | None = None
+) -> None:
+    if fingerprint is None:
+        fingerprint = text_fingerprint(text)
     if fingerprint is None:
         return
     hexed = fingerprint_hex(fingerprint)
@@ -139,17 +169,18 @@ def add_fingerprint(session: Session, article_id: int, text: str, when: datetime
         {"article_id": article_id, "band": band, "simhash": hexed, "seen_at": when}
         for band in band_keys(fingerprint)
     ]
-    session.execute(insert(ArticleFingerprint), rows)
+    run(session, insert(ArticleFingerprint.__table__), rows)  # type: ignore[attr-defined]
 
 
 def document_frequency(session: Session, terms: Iterable[str]) -> DocumentFrequency:
     """The running document counts for ``terms`` (and the total), as stored now."""
     wanted = sorted(set(terms) | {ALL_ARTICLES})
-    counts = dict(
-        session.exec(
-            select(TermFrequency.term, TermFrequency.documents).where(col(TermFrequency.term).in_(wanted))
-        ).all()
-    )
+    counts = {
+        term: documents
+        for term, documents in run(
+            session, select(FREQUENCIES.term, FREQUENCIES.documents).where(FREQUENCIES.term.in_(wanted))
+        )
+    }
     return DocumentFrequency(counts.pop(ALL_ARTICLES, 0), counts)
 
 
@@ -160,11 +191,11 @@ def count_document(session: Session, features: ArticleFeatures) -> None:
     dialect = session.get_bind().dialect.name
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        upsert(TermFrequency)
+        upsert(TermFrequency.__table__)  # type: ignore[attr-defined]
         .values(term=bindparam("term"), documents=1)
-        .on_conflict_do_update(index_elements=["term"], set_={"documents": TermFrequency.documents + 1})
+        .on_conflict_do_update(index_elements=["term"], set_={"documents": FREQUENCIES.documents + 1})
     )
-    session.execute(statement, rows)
+    run(session, statement, rows)
 
 
 def find_story(
@@ -175,36 +206,38 @@ def find_story(
     if not keys:
         return None
     window = grouping.window
-    candidates = session.exec(
-        select(StoryTerm.story_id)
+    candidates = run(
+        session,
+        select(TERMS.story_id)
         .where(
-            col(StoryTerm.term).in_(keys),
-            col(StoryTerm.seen_at) >= features.when - window,
-            col(StoryTerm.seen_at) <= features.when + window,
+            TERMS.term.in_(keys),
+            TERMS.seen_at >= features.when - window,
+            TERMS.seen_at <= features.when + window,
         )
-        .group_by(col(StoryTerm.story_id))
-        .order_by(func.count().desc(), col(StoryTerm.story_id).desc())
-        .limit(CANDIDATE_STORIES)
-    ).all()
-    if not candidates:
+        .group_by(TERMS.story_id)
+        .order_by(func.count().desc(), TERMS.story_id.desc())
+        .limit(CANDIDATE_STORIES),
+    ).scalars()
+    story_ids = list(candidates)
+    if not story_ids:
         return None
-    profiles = {p.story_id: p for p in load_profiles(session, list(candidates))}
+    profiles = {p.story_id: p for p in load_profiles(session, story_ids)}
     best = best_story(features, profiles.values(), idf.idf, window=window, threshold=grouping.threshold)
     return (profiles[best[0]], best[1]) if best is not None else None
 
 
 def load_profiles(session: Session, story_ids: list[int]) -> list[StoryProfile]:
+    """The stories' index rows as profiles; the latest time is read once per story, not once per row
+    (turning a stored time into a datetime costs more than reading the row)."""
     profiles = {sid: StoryProfile(sid) for sid in story_ids}
-    rows = session.exec(
-        select(StoryTerm.story_id, StoryTerm.term, StoryTerm.weight, StoryTerm.seen_at).where(
-            col(StoryTerm.story_id).in_(story_ids)
-        )
-    ).all()
-    for story_id, term, weight, seen in rows:
-        profile = profiles[story_id]
-        profile.terms[term] = weight
-        if seen is not None and (profile.last_seen is None or seen > profile.last_seen):
-            profile.last_seen = seen
+    wanted = TERMS.story_id.in_(story_ids)
+    for story_id, term, weight in run(
+        session, select(TERMS.story_id, TERMS.term, TERMS.weight).where(wanted)
+    ):
+        profiles[story_id].terms[term] = weight
+    latest = select(TERMS.story_id, func.max(TERMS.seen_at)).where(wanted).group_by(TERMS.story_id)
+    for story_id, seen in run(session, latest):
+        profiles[story_id].last_seen = seen
     return list(profiles.values())
 
 
@@ -212,9 +245,9 @@ def update_profile(session: Session, current: StoryProfile, features: ArticleFea
     """Fold the article's features into the story's index rows (rewritten whole: a profile is small)."""
     story_id = current.story_id
     merged = current.merged(features)
-    session.execute(delete(StoryTerm).where(col(StoryTerm.story_id) == story_id))
+    run(session, delete(StoryTerm.__table__).where(TERMS.story_id == story_id))  # type: ignore[attr-defined]
     rows = [
         {"story_id": story_id, "term": term, "weight": weight, "seen_at": merged.last_seen}
         for term, weight in sorted(merged.terms.items())
     ]
-    session.execute(insert(StoryTerm), rows)
+    run(session, insert(StoryTerm.__table__), rows)  # type: ignore[attr-defined]
