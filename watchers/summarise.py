@@ -12,6 +12,10 @@ Order of work in ``summarise``:
    to three sentences within ``max_chars``, and print them in the article's order.
 
 The result is always whole sentences of the article, or a single sentence cut at a word with "…".
+
+An article is summarised once for itself and once per matched topic: steps 1-2 and the centrality of
+step 3 depend on the text alone, so they are computed once per text (``_prepared``, a small cache) and
+only the coverage of each topic's terms is computed per summary.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from watchers.match import normalise
@@ -147,24 +153,35 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 def rank_sentences(sentences: list[str], terms: Iterable[str] = ()) -> list[float]:
     """Relevance of each sentence: centrality, coverage of ``terms`` and position, each in [0, 1]."""
+    return _relevance(_centrality(sentences), sentences, terms)
+
+
+def _centrality(sentences: Sequence[str]) -> list[float]:
+    """Mean similarity of each sentence to the others (TF-IDF over the article's own sentences)."""
     tokenised = [_tokens(s) for s in sentences]
     n = len(sentences)
     df = Counter(t for tokens in tokenised for t in set(tokens))
     idf = {t: math.log((n + 1) / (c + 0.5)) for t, c in df.items()}
     vectors = [_vector(tokens, idf) for tokens in tokenised]
+    return [
+        sum(_cosine(vector, other) for j, other in enumerate(vectors) if j != i) / max(n - 1, 1)
+        for i, vector in enumerate(vectors)
+    ]
+
+
+def _relevance(centrality: Sequence[float], sentences: Sequence[str], terms: Iterable[str]) -> list[float]:
     wanted = [tuple(_WORD.findall(normalise(term))) for term in terms]
     wanted = [w for w in wanted if w]
     scores = []
-    for i, vector in enumerate(vectors):
-        centrality = sum(_cosine(vector, other) for j, other in enumerate(vectors) if j != i) / max(n - 1, 1)
+    for i, central in enumerate(centrality):
         position = 1.0 / (1.0 + i / 2)
         if wanted:
             folded = " " + " ".join(_WORD.findall(normalise(sentences[i]))) + " "
             covered = sum(1 for w in wanted if f" {' '.join(w)} " in folded or _stem_hit(w, folded))
             coverage = covered / len(wanted)
-            scores.append(0.35 * centrality + 0.4 * coverage + 0.25 * position)
+            scores.append(0.35 * central + 0.4 * coverage + 0.25 * position)
         else:
-            scores.append(0.55 * centrality + 0.45 * position)
+            scores.append(0.55 * central + 0.45 * position)
     return scores
 
 
@@ -173,19 +190,35 @@ def _stem_hit(term: tuple[str, ...], folded: str) -> bool:
     return len(term) == 1 and len(term[0]) >= 4 and f" {term[0][: max(4, len(term[0]) - 2)]}" in folded
 
 
-def summarise(text: str, max_chars: int = 400, terms: Iterable[str] = ()) -> str:
-    """Two or three of the article's sentences within ``max_chars``, about ``terms`` when given."""
+@dataclass(frozen=True)
+class _PreparedText:
+    """What a summary of one text needs whatever the topic: its sentences, their centrality, and the
+    word counts that measure redundancy between them."""
+
+    sentences: tuple[str, ...]
+    centrality: tuple[float, ...]
+    vectors: tuple[dict[str, float], ...]
+
+
+@lru_cache(maxsize=16)
+def _prepared(text: str) -> _PreparedText:
     sentences = article_sentences(text)
     if not sentences:
         fallback = " ".join(text.split())
         sentences = [s for s in split_sentences(fallback) if not is_furniture(s)] or (
             [fallback] if fallback else []
         )
+    vectors = tuple({t: float(c) for t, c in Counter(_tokens(s)).items()} for s in sentences)
+    return _PreparedText(tuple(sentences), tuple(_centrality(sentences)), vectors)
+
+
+def summarise(text: str, max_chars: int = 400, terms: Iterable[str] = ()) -> str:
+    """Two or three of the article's sentences within ``max_chars``, about ``terms`` when given."""
+    prepared = _prepared(text)
+    sentences, vectors = prepared.sentences, prepared.vectors
     if not sentences:
         return ""
-    relevance = rank_sentences(sentences, terms)
-    tokenised = [Counter(_tokens(s)) for s in sentences]
-    vectors = [{t: float(c) for t, c in tokens.items()} for tokens in tokenised]
+    relevance = _relevance(prepared.centrality, sentences, terms)
     chosen: list[int] = []
     length = 0
     candidates = set(range(len(sentences)))
