@@ -121,14 +121,18 @@ class Newswatch:
         source = self._claim(source_id, now, only_due=only_due)
         if source is None:
             return None
+        released = False
         try:
             compiled = compile_topics(active_topics(self.store)) if topics is None else topics
-            return await self.refresher.refresh(source, compiled, now)
+            outcome = await self.refresher.refresh(source, compiled, now, lease_owner=self.owner)
+            released = True  # with the source's health, in the same write
+            return outcome
         except Exception:
             log.exception("source_crashed source_id=%s", source_id)
             return RefreshOutcome(source_id, source.name, "error", error="internal error while refreshing")
         finally:
-            self._release(source_id)
+            if not released:
+                self._release(source_id)
 
     def _claim(self, source_id: int, now: datetime, *, only_due: bool) -> Source | None:
         with self.store.session() as session:
@@ -146,8 +150,7 @@ class Newswatch:
             )
             if getattr(result, "rowcount", 0) != 1:
                 return None
-        with self.store.session() as session:
-            return session.get(Source, source_id)
+            return session.get(Source, source_id)  # read in the claiming transaction: one round trip less
 
     def _release(self, source_id: int) -> None:
         with self.store.session() as session:

@@ -20,8 +20,10 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+from sqlalchemy import Table, case, update
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.models import Source, SourceEvent, Topic, utcnow
@@ -47,6 +49,7 @@ PAUSE_AFTER_FAILURES = 20
 MIN_PAGE_TEXT = 200
 EXTRACT_BUDGET_SECONDS = 10.0  # per page; past it the feed's own text stands in
 _UNDATED = datetime.min.replace(tzinfo=UTC)  # sort key for entries without a date (they go last)
+SOURCES: Table = Source.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -125,8 +128,15 @@ class Refresher:
         self.max_interval = max_interval
 
     async def refresh(
-        self, source: Source, topics: list[CompiledTopic], now: datetime | None = None
+        self,
+        source: Source,
+        topics: list[CompiledTopic],
+        now: datetime | None = None,
+        *,
+        lease_owner: str | None = None,
     ) -> RefreshOutcome:
+        """Refresh ``source`` (as read when it was claimed); ``lease_owner``'s lease on it, if any, is
+        released in the same write as the source's health, so a refresh costs one write at the end."""
         now = now or utcnow()
         assert source.id is not None
         spec = SourceSpec(
@@ -140,9 +150,9 @@ class Refresher:
         try:
             listing = await read_source(self.client, self.policy, spec, gate=self.gate)
         except SourceError as exc:
-            return self._failed(source, exc, now)
+            return self._failed(source, exc, now, lease_owner)
         if listing.not_modified:
-            self._succeeded(source, now, listing, entries=[], new=0)
+            self._succeeded(source, now, listing, entries=[], new=0, lease_owner=lease_owner)
             return RefreshOutcome(source.id, source.name, "not_modified")
         entries = listing.entries
         fresh = self._unseen(source, entries)
@@ -172,7 +182,7 @@ class Refresher:
             if stored is not None:
                 new += 1
                 alerts += stored.deliveries
-        self._succeeded(source, now, listing, entries=entries, new=new)
+        self._succeeded(source, now, listing, entries=entries, new=new, lease_owner=lease_owner)
         log.info(
             "source_refreshed source_id=%s entries=%d new=%d alerts=%d", source.id, len(entries), new, alerts
         )
@@ -287,26 +297,43 @@ class Refresher:
         return [TopicMatch(topic_id, result) for topic_id, result in found]
 
     def _succeeded(
-        self, source: Source, now: datetime, listing: SourceListing, *, entries: list[FeedEntry], new: int
+        self,
+        source: Source,
+        now: datetime,
+        listing: SourceListing,
+        *,
+        entries: list[FeedEntry],
+        new: int,
+        lease_owner: str | None = None,
     ) -> None:
-        etag, last_modified = listing.etag, listing.last_modified
+        """Save cache headers and health in one UPDATE. ``source`` is the row as claimed: its lease keeps
+        other pollers off it, and only health and fetch columns are written (never ``paused``)."""
+        values: dict[str, Any] = {
+            "etag": listing.etag,
+            "last_modified": listing.last_modified,
+            "first_polled_at": source.first_polled_at or now,
+            "last_polled_at": now,
+            "last_success_at": now,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "next_poll_at": now + _jittered(self._interval(source, now, listing, entries)),
+        }
+        if new:
+            values["last_new_entry_at"] = now
+        if lease_owner is not None:
+            values.update(released_lease(lease_owner))
         with self.store.session() as session:
-            row = session.get(Source, source.id)
-            if row is None or row.id is None:
-                return
-            if row.consecutive_failures >= max(1, self.pause_after_failures // 2):
+            saved = session.connection().execute(
+                update(SOURCES).where(SOURCES.c.id == source.id).values(values)
+            )
+            recovered = source.consecutive_failures >= max(1, self.pause_after_failures // 2)
+            if getattr(saved, "rowcount", 0) == 1 and recovered:
+                assert source.id is not None
                 session.add(
-                    SourceEvent(source_id=row.id, at=now, kind="recovered", detail="polling succeeds again")
+                    SourceEvent(
+                        source_id=source.id, at=now, kind="recovered", detail="polling succeeds again"
+                    )
                 )
-            row.etag, row.last_modified = etag, last_modified
-            row.first_polled_at = row.first_polled_at or now
-            row.last_polled_at = row.last_success_at = now
-            row.consecutive_failures = 0
-            row.last_error = None
-            if new:
-                row.last_new_entry_at = now
-            row.next_poll_at = now + _jittered(self._interval(row, now, listing, entries))
-            session.add(row)
 
     def _interval(
         self, row: Source, now: datetime, listing: SourceListing, entries: list[FeedEntry]
@@ -330,7 +357,9 @@ class Refresher:
             else None,
         )
 
-    def _failed(self, source: Source, exc: SourceError, now: datetime) -> RefreshOutcome:
+    def _failed(
+        self, source: Source, exc: SourceError, now: datetime, lease_owner: str | None = None
+    ) -> RefreshOutcome:
         assert source.id is not None
         message = str(exc)
         with self.store.session() as session:
@@ -354,9 +383,20 @@ class Refresher:
                             detail=f"paused after {row.consecutive_failures} failures: {message}",
                         )
                     )
+                if lease_owner is not None and row.lease_owner == lease_owner:
+                    row.lease_until = row.lease_owner = None
                 session.add(row)
         log.warning("source_failed source_id=%s source=%s error=%s", source.id, source.name, message)
         return RefreshOutcome(source.id, source.name, "error", error=message)
+
+
+def released_lease(owner: str) -> dict[str, Any]:
+    """UPDATE values that clear ``owner``'s lease on a source row and leave anyone else's alone."""
+    mine = SOURCES.c.lease_owner == owner
+    return {
+        "lease_until": case((mine, None), else_=SOURCES.c.lease_until),
+        "lease_owner": case((mine, None), else_=SOURCES.c.lease_owner),
+    }
 
 
 def retry_delay(exc: SourceError) -> timedelta:

@@ -199,3 +199,45 @@ async def test_pages_in_legacy_charsets_are_decoded_by_their_declarations(
         origin, text = texts[title]
         assert origin == "page"
         assert "Выборы в городской совет" in text
+
+
+async def test_a_refresh_frees_its_lease_with_the_health_write_and_never_anothers(
+    news_site: LocalSite, tmp_path: Path, apps: list[Newswatch]
+) -> None:
+    now = datetime.now(UTC)
+    news_site.set("/ok.xml", Route(RSS, rss(news_site, [("Harbour reopens", now)])))
+    news_site.set("/news/0.html", page("Harbour reopens"))
+    app = await make_app(
+        tmp_path, [("Fine", news_site.url + "/ok.xml"), ("Gone", news_site.url + "/gone.xml")]
+    )
+    apps.append(app)
+    with app.store.session() as session:
+        ids = {s.name: s.id for s in session.exec(select(Source)).all()}
+    fine, gone = ids["Fine"], ids["Gone"]
+    assert fine is not None
+    assert gone is not None
+
+    for expected in ("ok", "not_modified"):  # new entries, then a 304
+        outcome = await app.refresh_source(fine)
+        assert outcome is not None
+        assert outcome.status == expected
+        failed = await app.refresh_source(gone)
+        assert failed is not None
+        assert failed.status == "error"
+        with app.store.session() as session:
+            for source in session.exec(select(Source)).all():
+                assert (source.lease_until, source.lease_owner) == (None, None), source.name
+                assert source.last_polled_at is not None
+    with app.store.session() as session:
+        assert session.get(Source, fine).consecutive_failures == 0  # type: ignore[union-attr]
+        assert session.get(Source, gone).consecutive_failures == 2  # type: ignore[union-attr]
+
+    # another worker's lease is not ours to free: the refresh is refused and the lease stays
+    with app.store.session() as session:
+        row = session.get(Source, fine)
+        assert row is not None
+        row.lease_until, row.lease_owner = datetime.now(UTC) + timedelta(minutes=5), "other:1"
+        session.add(row)
+    assert await app.refresh_source(fine) is None
+    with app.store.session() as session:
+        assert session.get(Source, fine).lease_owner == "other:1"  # type: ignore[union-attr]
