@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from bot.catalog import active_topics
 from bot.dispatch import Channel, DispatchReport, OutboxDispatcher
 from bot.models import Source, utcnow
-from bot.pipeline import CompiledTopic, Refresher, RefreshOutcome, compile_topics
+from bot.pipeline import SOURCES, CompiledTopic, Refresher, RefreshOutcome, compile_topics
 from bot.settings import Settings
 from bot.store import Store
 from bot.story_index import Grouping
@@ -137,14 +137,14 @@ class Newswatch:
     def _claim(self, source_id: int, now: datetime, *, only_due: bool) -> Source | None:
         with self.store.session() as session:
             conditions = [
-                col(Source.id) == source_id,
-                col(Source.paused).is_(False),
-                or_(col(Source.lease_until).is_(None), col(Source.lease_until) < now),
+                SOURCES.c.id == source_id,
+                SOURCES.c.paused.is_(False),
+                or_(SOURCES.c.lease_until.is_(None), SOURCES.c.lease_until < now),
             ]
             if only_due:
-                conditions.append(or_(col(Source.next_poll_at).is_(None), col(Source.next_poll_at) <= now))
-            result = session.execute(
-                update(Source)
+                conditions.append(or_(SOURCES.c.next_poll_at.is_(None), SOURCES.c.next_poll_at <= now))
+            result = session.connection().execute(
+                update(SOURCES)
                 .where(*conditions)
                 .values(lease_until=now + SOURCE_LEASE, lease_owner=self.owner)
             )
@@ -154,8 +154,8 @@ class Newswatch:
 
     def _release(self, source_id: int) -> None:
         with self.store.session() as session:
-            session.execute(
-                update(Source)
-                .where(col(Source.id) == source_id, col(Source.lease_owner) == self.owner)
+            session.connection().execute(
+                update(SOURCES)
+                .where(SOURCES.c.id == source_id, SOURCES.c.lease_owner == self.owner)
                 .values(lease_until=None, lease_owner=None)
             )
