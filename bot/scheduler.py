@@ -2,9 +2,14 @@
 
 Jobs: one interval job per source (its own ``every``, or adaptive polling's shorter lower bound, with
 jitter; ``max_instances=1`` and ``coalesce`` so a slow source is never polled twice at once and missed
-runs collapse into one), a dispatch job every
-few seconds, and a reconcile job that adds and removes source jobs as sources change. A source in backoff
-is skipped by its job until its ``next_poll_at``.
+runs collapse into one), a dispatch job every few seconds, and a reconcile job that adds and removes
+source jobs as sources change. A source in backoff is skipped by its job until its ``next_poll_at``.
+
+Sources added or resumed while the service runs (``newswatch sources add``, ``/source add``, ``/source
+resume``, on this replica or another one sharing the database) are noticed within ``CHANGES_EVERY``
+seconds: a cheap aggregate over the unpaused sources (count, and sums of ids and intervals) is read that
+often, and a full reconcile runs only when it differs from the last one seen. The minute-long reconcile
+stays as the backstop.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import BigInteger, cast, func
 from sqlmodel import col, select
 
 from bot.app import Newswatch
@@ -24,6 +30,9 @@ log = logging.getLogger(__name__)
 
 DISPATCH_EVERY = 2.0
 RECONCILE_EVERY = 60.0
+CHANGES_EVERY = 5.0
+
+SourcesSignature = tuple[int, int, int]
 
 
 class Service:
@@ -31,9 +40,28 @@ class Service:
         self.app = app
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._source_jobs: dict[int, int] = {}
+        self._signature: SourcesSignature | None = None
+
+    def _sources_signature(self) -> SourcesSignature:
+        """One row that changes whenever the set of unpaused sources or one of their intervals does."""
+        with self.app.store.session() as session:
+            count, ids, intervals = session.exec(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(Source.id), 0),
+                    func.coalesce(func.sum(cast(Source.id, BigInteger) * col(Source.every_seconds)), 0),
+                ).where(col(Source.paused).is_(False))
+            ).one()
+        return int(count), int(ids or 0), int(intervals or 0)
+
+    def reconcile_if_changed(self) -> None:
+        """Reconcile when the sources changed since the last reconcile (the frequent, cheap check)."""
+        if self._sources_signature() != self._signature:
+            self.reconcile()
 
     def reconcile(self) -> None:
         """Make the set of source jobs equal to the set of unpaused sources (and their intervals)."""
+        self._signature = self._sources_signature()
         with self.app.store.session() as session:
             wanted = {
                 s.id: self._tick(s.every_seconds)
@@ -96,6 +124,14 @@ class Service:
         )
         self.scheduler.add_job(
             self.reconcile, "interval", seconds=RECONCILE_EVERY, id="reconcile", coalesce=True
+        )
+        self.scheduler.add_job(
+            self.reconcile_if_changed,
+            "interval",
+            seconds=CHANGES_EVERY,
+            id="sources-changed",
+            max_instances=1,
+            coalesce=True,
         )
         self.scheduler.start()
         log.info("service_started sources=%d", len(self._source_jobs))
