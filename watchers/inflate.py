@@ -3,6 +3,12 @@
 httpx would inflate a whole chunk before we could count it (a 200 KB gzip chunk can become 200 MB), so
 ``fetch`` reads the raw stream and decodes it here, asking zlib for at most ``room + 1`` bytes per call:
 the output never exceeds the cap by more than one byte, whatever the compression ratio.
+
+Brotli (``br``, when the ``brotli`` package is installed) is bounded the same way through its
+decompressor's output limit, asked for 32 KB at a time. That limit is honoured a block at a time, so
+the output may pass it by up to one block (about 32 KB); the decoded size is still counted exactly, so
+a body of exactly the cap passes and one byte more fails, as with gzip, and a bomb costs at most one
+block beyond the cap.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from typing import Protocol
 from watchers.errors import FetchError
 
 try:  # brotli is optional: we only advertise "br" when its decoder can be bounded
-    import brotli as _brotli  # type: ignore[import-not-found, unused-ignore]
+    import brotli as _brotli  # type: ignore[import-not-found, import-untyped, unused-ignore]
 except ImportError:  # pragma: no cover - depends on the environment
     _brotli = None
 
@@ -67,14 +73,33 @@ class _Zlib:
         return b"".join(out)
 
 
+_BROTLI_STEP = 32_768  # output asked of brotli per call: its buffer grows past a larger limit by more
+
+
 class _Brotli:
     def __init__(self) -> None:
         assert _brotli is not None
         self._d = _brotli.Decompressor()
 
     def feed(self, data: bytes, limit: int) -> bytes:
-        out: bytes = self._d.process(data, output_buffer_limit=limit + 1)
-        return out
+        """Up to ``limit + 1`` decoded bytes (or one block more): output held back by the decoder's limit
+        is drained until the stream ends or the decoder needs more input."""
+        assert _brotli is not None
+        out: list[bytes] = []
+        size = 0
+        try:
+            piece: bytes = self._d.process(data, output_buffer_limit=min(limit + 1, _BROTLI_STEP))
+            out.append(piece)
+            size += len(piece)
+            while size <= limit and not self._d.is_finished():  # drain what the limit held back
+                piece = self._d.process(b"", output_buffer_limit=min(limit - size + 1, _BROTLI_STEP))
+                if not piece:
+                    break
+                out.append(piece)
+                size += len(piece)
+        except _brotli.error as exc:
+            raise FetchError(f"corrupt compressed response: {exc}") from exc
+        return b"".join(out)
 
 
 def _brotli_bounded() -> bool:
@@ -82,7 +107,8 @@ def _brotli_bounded() -> bool:
         return False
     try:
         _brotli.Decompressor().process(b"", output_buffer_limit=1)
-    except TypeError:
+        _brotli.Decompressor().is_finished()
+    except (TypeError, AttributeError):  # older bindings cannot bound their output: "br" stays off
         return False
     return True
 

@@ -7,13 +7,14 @@ import time
 import zlib
 from collections.abc import Iterator
 
+import brotli  # type: ignore[import-untyped, unused-ignore]
 import httpx
 import pytest
 
 from bot.sample_site import LocalSite, Route
 from watchers.errors import FetchError
 from watchers.fetch import FetchPolicy, fetch
-from watchers.inflate import CappedDecoder
+from watchers.inflate import ACCEPT_ENCODING, CappedDecoder
 from watchers.netguard import parse_allowlist
 
 CAP = 100_000
@@ -57,6 +58,7 @@ def test_decoder_never_inflates_past_the_cap() -> None:
         ("deflate", zlib.compress),
         ("deflate", lambda data: zlib.compress(data, wbits=-zlib.MAX_WBITS)),  # raw deflate, as IIS sends
         ("gzip", lambda data: gzip.compress(data[:5]) + gzip.compress(data[5:])),  # two gzip members
+        ("br", brotli.compress),
     ],
 )
 def test_decoder_round_trips(coding: str, encode: object) -> None:
@@ -78,6 +80,37 @@ def test_body_exactly_at_the_cap_passes_and_one_more_byte_fails() -> None:
         over.feed(gzip.compress(b"a" * (CAP + 1)))
 
 
+def brotli_bomb(size: int) -> bytes:
+    """``size`` zero bytes, brotli-compressed (far beyond 1,000 : 1)."""
+    packer = brotli.Compressor(quality=5)
+    block = b"\0" * 1_000_000
+    parts: list[bytes] = [packer.process(block) for _ in range(size // len(block))]
+    return b"".join(parts) + bytes(packer.finish())
+
+
+def test_brotli_is_advertised_and_decoded_within_the_cap_exactly() -> None:
+    assert "br" in ACCEPT_ENCODING  # brotli is a dependency, and its output can be bounded
+    exact = CappedDecoder("br", CAP)
+    exact.feed(brotli.compress(b"a" * CAP))
+    assert len(exact.body()) == CAP
+    over = CappedDecoder("br", CAP)
+    with pytest.raises(FetchError, match="too large"):
+        over.feed(brotli.compress(b"a" * (CAP + 1)))
+    corrupt = CappedDecoder("br", CAP)
+    with pytest.raises(FetchError, match="corrupt compressed response"):
+        corrupt.feed(b"\xff" * 64)
+
+
+def test_brotli_bomb_stops_one_block_past_the_cap() -> None:
+    bomb = brotli_bomb(200_000_000)
+    assert len(bomb) < 200_000
+    decoder = CappedDecoder("br", CAP)
+    chunks = [bomb[start : start + 65_536] for start in range(0, len(bomb), 65_536)]
+    with pytest.raises(FetchError, match="too large: more than 100,000 bytes"):
+        _feed_all(decoder, chunks)
+    assert CAP < decoder.size <= CAP + 65_536  # of 200 MB, at most one output block past the cap
+
+
 def test_unknown_content_encoding_is_a_clear_error() -> None:
     with pytest.raises(FetchError, match="unsupported content encoding: compress"):
         CappedDecoder("compress", CAP)
@@ -93,6 +126,18 @@ async def test_gzip_bomb_from_the_site_is_refused_without_inflating(site: LocalS
     assert ok.body.startswith(b"<rss>xxx")
     assert len(ok.body) == 50_011
     assert "gzip" in site.requests[-1][1]["accept-encoding"]
+
+
+async def test_brotli_from_the_site_is_decoded_and_its_bomb_refused(site: LocalSite) -> None:
+    text = b"<rss>" + b"news " * 10_000 + b"</rss>"
+    site.set("/br.xml", Route("application/rss+xml", brotli.compress(text), encoding="br"))
+    site.set("/bomb.xml", Route("application/rss+xml", brotli_bomb(50_000_000), encoding="br"))
+    async with httpx.AsyncClient() as client:
+        ok = await fetch(client, site.url + "/br.xml", POLICY)
+        with pytest.raises(FetchError, match="too large"):
+            await fetch(client, site.url + "/bomb.xml", POLICY)
+    assert ok.body == text
+    assert "br" in site.requests[0][1]["accept-encoding"]
 
 
 async def test_huge_body_with_or_without_declared_length_stops_at_the_cap(site: LocalSite) -> None:
