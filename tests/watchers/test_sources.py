@@ -20,7 +20,7 @@ from watchers.sources import SourceSpec, gdelt, read_source
 from watchers.sources.gdelt import parse_artlist, timespan_param
 from watchers.sources.page import _headline, article_links
 from watchers.sources.search import search_url
-from watchers.sources.sitemap import inflate
+from watchers.sources.sitemap import MAX_CHILD_FETCHES, inflate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 NNW = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "feeds" / "netnewswire-rsparser"
@@ -181,6 +181,42 @@ async def test_sitemap_index_follows_the_newest_children_including_gzip(news_sit
     urls = [u.removeprefix(base) for u, _ in await read(spec)]
     assert sorted(urls) == ["/child0/story-number-0", "/child1/story-number-1"]
     assert news_site.hits("/sm-3.xml.gz") == 0
+
+
+def _index(base: str, paths: list[str]) -> Route:
+    maps = "".join(f"<sitemap><loc>{base}{p}</loc></sitemap>" for p in paths)
+    return Route(
+        XML,
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{maps}</sitemapindex>'.encode(),
+    )
+
+
+async def test_an_index_inside_an_index_is_followed_to_a_bounded_depth(news_site: LocalSite) -> None:
+    base = news_site.url
+    news_site.set("/index.xml", _index(base, ["/sections.xml", "/top.xml", "/index.xml"]))  # lists itself
+    news_site.set("/top.xml", Route(XML, _urlset(base, ["/top/harbour-strike-ends"])))
+    news_site.set("/sections.xml", _index(base, ["/sport.xml", "/archive-index.xml"]))
+    news_site.set("/sport.xml", Route(XML, _urlset(base, ["/sport/final-goes-to-extra-time"])))
+    news_site.set("/archive-index.xml", _index(base, ["/archive.xml"]))  # a third level: not followed
+    news_site.set("/archive.xml", Route(XML, _urlset(base, ["/archive/old-story"])))
+    urls = [u.removeprefix(base) for u, _ in await read(SourceSpec("sitemap", base + "/index.xml"))]
+    assert sorted(urls) == ["/sport/final-goes-to-extra-time", "/top/harbour-strike-ends"]
+    assert news_site.hits("/archive.xml") == 0
+    assert news_site.hits("/index.xml") == 1  # a loop back to the configured index is not fetched again
+
+
+async def test_a_wide_tree_of_indexes_costs_a_bounded_number_of_fetches(news_site: LocalSite) -> None:
+    base = news_site.url
+    news_site.set("/index.xml", _index(base, [f"/part-{i}.xml" for i in range(50)]))
+    for i in range(50):
+        news_site.set(f"/part-{i}.xml", _index(base, [f"/leaf-{i}-{j}.xml" for j in range(50)]))
+        for j in range(50):
+            news_site.set(f"/leaf-{i}-{j}.xml", Route(XML, _urlset(base, [f"/news/{i}-{j}"])))
+    spec = SourceSpec("sitemap", base + "/index.xml", options={"max_sitemaps": 50})
+    urls = await read(spec)
+    fetched = len(news_site.requests) - 1  # the configured index itself
+    assert fetched == MAX_CHILD_FETCHES
+    assert len(urls) == MAX_CHILD_FETCHES - 1  # one part index, then the leaves the budget allowed
 
 
 async def test_sitemap_index_with_every_child_broken_is_an_error(news_site: LocalSite) -> None:

@@ -3,7 +3,10 @@
 A ``<urlset>`` lists pages: ``<loc>``, ``<lastmod>`` and, in a Google News sitemap, ``<news:news>`` with
 ``<news:title>`` and ``<news:publication_date>`` (preferred over ``lastmod``). A ``<sitemapindex>`` lists
 child sitemaps: the newest ``max_sitemaps`` children (by their ``lastmod``; undated ones last, in document
-order) are fetched, and their URLs merged. Entries come out newest first, at most ``max_items``.
+order) are fetched, and their URLs merged. A child that is itself an index is followed the same way
+while indexes are at most ``MAX_INDEX_DEPTH`` deep (the configured one counts as the first), and never
+more than ``MAX_CHILD_FETCHES`` sitemaps are fetched for one read (nor one twice), so a site's sitemap
+tree cannot make a poll unbounded. Entries come out newest first, at most ``max_items``.
 
 defusedxml refuses DTD entities, so a billion-laughs sitemap is a ``ParseError``, not exhausted memory;
 a gzip body is inflated at most to the fetch size cap.
@@ -30,6 +33,8 @@ from watchers.urls import is_http_url
 
 DEFAULT_MAX_ITEMS = 100
 DEFAULT_MAX_SITEMAPS = 5
+MAX_INDEX_DEPTH = 2  # the configured index, and indexes inside it; an index inside those is skipped
+MAX_CHILD_FETCHES = 25  # sitemaps fetched below the configured one, whatever the tree's shape
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
@@ -101,9 +106,9 @@ async def read(
         return SourceListing.unchanged(result)
     kind, items = parse_sitemap(inflate(result.body, policy.max_bytes))
     if kind == "sitemapindex":
-        items = await _children(
-            client, policy, items, spec.option_int("max_sitemaps", DEFAULT_MAX_SITEMAPS), gate
-        )
+        walk = _IndexWalk(client, policy, spec.option_int("max_sitemaps", DEFAULT_MAX_SITEMAPS), gate)
+        walk.seen.add(spec.url)
+        items = await walk.children(items, depth=1)
     limit = spec.option_int("max_items", DEFAULT_MAX_ITEMS)
     entries = [
         FeedEntry(url=loc, title=title, guid=None, published=when)
@@ -112,26 +117,37 @@ async def read(
     return SourceListing.of(entries, result)
 
 
-async def _children(
-    client: httpx.AsyncClient,
-    policy: FetchPolicy,
-    children: list[tuple[str, datetime | None, str]],
-    limit: int,
-    gate: HostGate | None,
-) -> list[tuple[str, datetime | None, str]]:
-    """URLs of the newest ``limit`` child sitemaps; one broken child is skipped, all broken is an error."""
-    merged: list[tuple[str, datetime | None, str]] = []
-    errors: list[str] = []
-    chosen = _newest_first(children)[:limit]
-    for loc, _when, _title in chosen:
-        try:
-            child = await fetch(client, loc, policy, accept=XML_ACCEPT, gate=gate)
-            kind, items = parse_sitemap(inflate(child.body, policy.max_bytes))
-        except SourceError as exc:
-            errors.append(f"{loc}: {exc}")
-            continue
-        if kind == "urlset":  # an index inside an index is not followed: the depth stays bounded
+class _IndexWalk:
+    """Fetches the children of sitemap indexes, nested ones included, within one read's bounds."""
+
+    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy, limit: int, gate: HostGate | None):
+        self.client, self.policy, self.limit, self.gate = client, policy, limit, gate
+        self.seen: set[str] = set()
+
+    async def children(
+        self, children: list[tuple[str, datetime | None, str]], *, depth: int
+    ) -> list[tuple[str, datetime | None, str]]:
+        """URLs of the newest ``limit`` children; one broken child is skipped, all broken is an error."""
+        merged: list[tuple[str, datetime | None, str]] = []
+        errors: list[str] = []
+        chosen = [c for c in _newest_first(children) if c[0] not in self.seen][: self.limit]
+        fetched = 0
+        for loc, _when, _title in chosen:
+            if len(self.seen) > MAX_CHILD_FETCHES:
+                break  # the read's budget is spent: what was found so far is the listing
+            self.seen.add(loc)
+            fetched += 1
+            try:
+                child = await fetch(self.client, loc, self.policy, accept=XML_ACCEPT, gate=self.gate)
+                kind, items = parse_sitemap(inflate(child.body, self.policy.max_bytes))
+                if kind == "sitemapindex":
+                    if depth >= MAX_INDEX_DEPTH:
+                        continue  # deeper than we follow: bounded, not an error
+                    items = await self.children(items, depth=depth + 1)
+            except SourceError as exc:
+                errors.append(f"{loc}: {exc}")
+                continue
             merged.extend(items)
-    if chosen and len(errors) == len(chosen):
-        raise ParseError(f"every child sitemap failed; first: {errors[0]}")
-    return merged
+        if fetched and len(errors) == fetched:
+            raise ParseError(f"every child sitemap failed; first: {errors[0]}")
+        return merged
