@@ -45,6 +45,7 @@ from watchers.stories import ArticleFeatures, StoryProfile, extract_features
 
 ARTICLES = Article.__table__.c  # type: ignore[attr-defined]
 STORIES = Story.__table__.c  # type: ignore[attr-defined]
+DELIVERIES = Delivery.__table__.c  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -243,22 +244,19 @@ def _add_home(
     now: datetime,
 ) -> StoredArticle | None:
     """Record another outlet carrying a stored article: a home, topics it newly matched, alert updates."""
-    article = session.get(Article, article_id)
-    if article is None or article.story_id is None:
+    found = run(session, select(ARTICLES.story_id).where(ARTICLES.id == article_id)).first()
+    if found is None or found[0] is None:
         return None
+    story_id: int = found[0]
     try:
         with session.begin_nested():
             session.add(_home(article_id, source_id, data, now))
             session.flush()
     except IntegrityError:
         raise _StoredMeanwhile from None
-    story_id = article.story_id
     matched = set(session.exec(select(Match.topic_id).where(Match.article_id == article_id)).all())
     _add_matches(session, article_id, story_id, [m for m in matches if m.topic_id not in matched], now)
-    story = session.get(Story, story_id)
-    if story is not None:
-        story.updated_at = now
-        session.add(story)
+    run(session, update(Story.__table__).where(STORIES.id == story_id).values(updated_at=now))  # type: ignore[attr-defined]
     deliveries = updates = 0
     if alert:
         updates = _mark_updates(session, story_id)
@@ -316,13 +314,14 @@ def _join_story(session: Session, story_id: int, data: ArticleData, summary: str
 
 
 def _mark_updates(session: Session, story_id: int) -> int:
-    rows = session.exec(
-        select(Delivery).where(Delivery.story_id == story_id, Delivery.status == "sent")
-    ).all()
-    for delivery in rows:
-        delivery.pending_update = True
-        session.add(delivery)
-    return len(rows)
+    """Flag the story's sent alerts for an update (one UPDATE); how many there are."""
+    marked = run(
+        session,
+        update(Delivery.__table__)  # type: ignore[attr-defined]
+        .where(DELIVERIES.story_id == story_id, DELIVERIES.status == "sent")
+        .values(pending_update=True),
+    )
+    return int(getattr(marked, "rowcount", 0))
 
 
 def _enqueue(session: Session, story_id: int, topic_ids: list[int], now: datetime) -> int:

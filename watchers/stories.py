@@ -254,9 +254,13 @@ class DocumentFrequency:
     def __init__(self, documents: int, counts: Mapping[str, int]) -> None:
         self.documents = documents
         self.counts = counts
+        self._known: dict[str, float] = {}  # scoring asks for the same terms once per candidate story
 
     def idf(self, term: str) -> float:
-        return math.log((self.documents + 1) / (self.counts.get(term, 0) + 1)) + 1.0
+        known = self._known.get(term)
+        if known is None:
+            known = self._known[term] = math.log((self.documents + 1) / (self.counts.get(term, 0) + 1)) + 1.0
+        return known
 
 
 @dataclass(frozen=True)
