@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlmodel import col, select
+from sqlalchemy import Update, bindparam, or_, select, update
+from sqlmodel import col
+from sqlmodel import select as orm_select
 
 from bot.catalog import active_topics
 from bot.dispatch import Channel, DispatchReport, OutboxDispatcher
-from bot.models import Source, utcnow
+from bot.models import Source, UTCDateTime, utcnow
 from bot.pipeline import SOURCES, CompiledTopic, Refresher, RefreshOutcome, compile_topics
 from bot.settings import Settings
 from bot.store import Store
@@ -36,6 +37,29 @@ log = logging.getLogger(__name__)
 
 SOURCE_LEASE = timedelta(minutes=5)
 POLL_CONCURRENCY = 8
+
+
+def _claim_statement(*, only_due: bool) -> Update:
+    """The lease UPDATE, built once (every refresh runs it): free or expired lease, unpaused, and due when
+    ``only_due``."""
+    now = bindparam("now", type_=UTCDateTime())
+    conditions = [
+        SOURCES.c.id == bindparam("source_id"),
+        SOURCES.c.paused.is_(False),
+        or_(SOURCES.c.lease_until.is_(None), SOURCES.c.lease_until < now),
+    ]
+    if only_due:
+        conditions.append(or_(SOURCES.c.next_poll_at.is_(None), SOURCES.c.next_poll_at <= now))
+    return (
+        update(SOURCES)
+        .where(*conditions)
+        .values(lease_until=bindparam("until"), lease_owner=bindparam("owner"))
+    )
+
+
+_CLAIM = _claim_statement(only_due=False)
+_CLAIM_DUE = _claim_statement(only_due=True)
+_READ_SOURCE = select(SOURCES).where(SOURCES.c.id == bindparam("source_id"))
 
 
 @dataclass
@@ -96,7 +120,7 @@ class Newswatch:
     async def poll_once(self) -> CycleReport:
         """Poll every unpaused source now, then deliver everything pending."""
         with self.store.session() as session:
-            ids = [s.id for s in session.exec(select(Source).where(col(Source.paused).is_(False))).all()]
+            ids = [s.id for s in session.exec(orm_select(Source).where(col(Source.paused).is_(False))).all()]
         report = CycleReport()
         report.outcomes = await self.refresh_sources([i for i in ids if i is not None])
         report.dispatch = await self.dispatcher.dispatch_pending()
@@ -135,22 +159,15 @@ class Newswatch:
                 self._release(source_id)
 
     def _claim(self, source_id: int, now: datetime, *, only_due: bool) -> Source | None:
+        """Take the source's lease and read the row in the same transaction (the row as claimed)."""
+        lease = {"source_id": source_id, "now": now, "until": now + SOURCE_LEASE, "owner": self.owner}
         with self.store.session() as session:
-            conditions = [
-                SOURCES.c.id == source_id,
-                SOURCES.c.paused.is_(False),
-                or_(SOURCES.c.lease_until.is_(None), SOURCES.c.lease_until < now),
-            ]
-            if only_due:
-                conditions.append(or_(SOURCES.c.next_poll_at.is_(None), SOURCES.c.next_poll_at <= now))
-            result = session.connection().execute(
-                update(SOURCES)
-                .where(*conditions)
-                .values(lease_until=now + SOURCE_LEASE, lease_owner=self.owner)
-            )
+            connection = session.connection()
+            result = connection.execute(_CLAIM_DUE if only_due else _CLAIM, lease)
             if getattr(result, "rowcount", 0) != 1:
                 return None
-            return session.get(Source, source_id)  # read in the claiming transaction: one round trip less
+            row = connection.execute(_READ_SOURCE, {"source_id": source_id}).mappings().one()
+        return Source(**row)
 
     def _release(self, source_id: int) -> None:
         with self.store.session() as session:

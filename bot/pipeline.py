@@ -20,13 +20,12 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-from sqlalchemy import Table, case, update
+from sqlalchemy import Table, Update, bindparam, case, func, update
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
-from bot.models import Source, SourceEvent, Topic, utcnow
+from bot.models import Source, SourceEvent, Topic, UTCDateTime, utcnow
 from bot.poll_interval import next_interval, publisher_hint
 from bot.store import Store
 from bot.story_index import Grouping
@@ -308,24 +307,18 @@ class Refresher:
     ) -> None:
         """Save cache headers and health in one UPDATE. ``source`` is the row as claimed: its lease keeps
         other pollers off it, and only health and fetch columns are written (never ``paused``)."""
-        values: dict[str, Any] = {
-            "etag": listing.etag,
-            "last_modified": listing.last_modified,
-            "first_polled_at": source.first_polled_at or now,
-            "last_polled_at": now,
-            "last_success_at": now,
-            "consecutive_failures": 0,
-            "last_error": None,
-            "next_poll_at": now + _jittered(self._interval(source, now, listing, entries)),
+        values = {
+            "source_id": source.id,
+            "set_etag": listing.etag,
+            "set_last_modified": listing.last_modified,
+            "set_first_polled_at": source.first_polled_at or now,
+            "now": now,
+            "set_next_poll_at": now + _jittered(self._interval(source, now, listing, entries)),
+            "new_entry_at": now if new else None,
+            "owner": lease_owner,
         }
-        if new:
-            values["last_new_entry_at"] = now
-        if lease_owner is not None:
-            values.update(released_lease(lease_owner))
         with self.store.session() as session:
-            saved = session.connection().execute(
-                update(SOURCES).where(SOURCES.c.id == source.id).values(values)
-            )
+            saved = session.connection().execute(_SAVE_SUCCESS, values)
             recovered = source.consecutive_failures >= max(1, self.pause_after_failures // 2)
             if getattr(saved, "rowcount", 0) == 1 and recovered:
                 assert source.id is not None
@@ -390,13 +383,32 @@ class Refresher:
         return RefreshOutcome(source.id, source.name, "error", error=message)
 
 
-def released_lease(owner: str) -> dict[str, Any]:
-    """UPDATE values that clear ``owner``'s lease on a source row and leave anyone else's alone."""
-    mine = SOURCES.c.lease_owner == owner
-    return {
-        "lease_until": case((mine, None), else_=SOURCES.c.lease_until),
-        "lease_owner": case((mine, None), else_=SOURCES.c.lease_owner),
-    }
+def _save_success_statement() -> Update:
+    """Health, cache headers and (when ``owner`` holds it) the lease release of a successful refresh, as one
+    statement built once: a 304 cycle runs it for every source, so building and keying it per call showed."""
+    mine = SOURCES.c.lease_owner == bindparam("owner")  # NULL owner: never true, nobody's lease is touched
+    return (
+        update(SOURCES)
+        .where(SOURCES.c.id == bindparam("source_id"))
+        .values(
+            etag=bindparam("set_etag"),
+            last_modified=bindparam("set_last_modified"),
+            first_polled_at=bindparam("set_first_polled_at"),
+            last_polled_at=bindparam("now"),
+            last_success_at=bindparam("now"),
+            consecutive_failures=0,
+            last_error=None,
+            next_poll_at=bindparam("set_next_poll_at"),
+            last_new_entry_at=func.coalesce(
+                bindparam("new_entry_at", type_=UTCDateTime()), SOURCES.c.last_new_entry_at
+            ),
+            lease_until=case((mine, None), else_=SOURCES.c.lease_until),
+            lease_owner=case((mine, None), else_=SOURCES.c.lease_owner),
+        )
+    )
+
+
+_SAVE_SUCCESS = _save_success_statement()
 
 
 def retry_delay(exc: SourceError) -> timedelta:
