@@ -107,9 +107,12 @@ def _hash64(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "big")
 
 
-# For each bit of a byte, the byte values that have it set: the per-bit tallies of SimHash are then sums
-# over at most 256 counts per byte position instead of 64 Python operations per shingle.
-_BYTES_WITH_BIT = [[v for v in range(256) if v >> bit & 1] for bit in range(8)]
+# SimHash tallies, per bit, how many shingle hashes have it set. Each possible byte value maps to its bits
+# spread into eight 32-bit lanes; summing those for one byte position of every hash counts the eight bits
+# of that position at once, in C (``sum(map(...))``), instead of 64 Python operations per shingle.
+_LANE = 32
+_SPREAD = [sum(1 << (bit * _LANE) for bit in range(8) if value >> bit & 1) for value in range(256)]
+_LANE_MASK = (1 << _LANE) - 1
 
 
 def simhash(text: str) -> int | None:
@@ -117,18 +120,14 @@ def simhash(text: str) -> int | None:
     tokens = words(text)
     if len(tokens) < MIN_FINGERPRINT_WORDS:
         return None
-    digests = [
-        hashlib.blake2b(shingle.encode(), digest_size=8).digest()
-        for shingle in {" ".join(tokens[i : i + SHINGLE]): None for i in range(len(tokens) - SHINGLE + 1)}
-    ]
-    half = len(digests) / 2  # a bit is set when more than half of the distinct shingles have it
+    shingles = {" ".join(tokens[i : i + SHINGLE]): None for i in range(len(tokens) - SHINGLE + 1)}
+    hashes = b"".join(hashlib.blake2b(s.encode(), digest_size=8).digest() for s in shingles)
+    half = len(shingles) / 2  # a bit is set when more than half of the distinct shingles have it
     fingerprint = 0
-    for position in range(8):  # big-endian: byte 0 holds bits 63..56
-        counts = [0] * 256
-        for digest in digests:
-            counts[digest[position]] += 1
-        for bit, values in enumerate(_BYTES_WITH_BIT):
-            if sum(map(counts.__getitem__, values)) > half:
+    for position in range(8):  # big-endian: byte 0 of a hash holds bits 63..56
+        lanes = sum(map(_SPREAD.__getitem__, hashes[position::8]))
+        for bit in range(8):
+            if (lanes >> (bit * _LANE)) & _LANE_MASK > half:
                 fingerprint |= 1 << ((7 - position) * 8 + bit)
     return fingerprint
 
