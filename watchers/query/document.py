@@ -12,7 +12,7 @@ are recovered only for matching fields, paragraph by paragraph, from the lengths
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
@@ -27,7 +27,7 @@ LEAD_WORDS = 60
 """Words at the start of the text that count as its lead (weighted more than the body)."""
 FIELDS = ("title", "text")
 LIST_SCANS = 4
-"""Forms counted by scanning the token list before ``FieldIndex.joined`` pays for itself."""
+"""Forms counted (or located) by scanning the token list before a one-off index of every token pays."""
 _NOWHERE: list[int] = []
 _SPLIT = re.compile(f"({TOKEN_PATTERN})")  # separators and tokens alternate: lengths give offsets
 
@@ -43,8 +43,10 @@ class FieldIndex:
     """The distinct tokens of this field that carry a wanted key."""
     _positions: dict[str, list[int]] = field(default_factory=dict)
     _scans = 0
+    """Forms looked for in the token list so far (see ``LIST_SCANS``)."""
     _joined: str | None = None
     _lead_end = 0
+    _starts: list[int] = field(default_factory=list)
     _breaks: list[int] | None = None
     _line_starts: list[int] | None = None
     _line_offsets: dict[int, list[int]] = field(default_factory=dict)
@@ -58,16 +60,17 @@ class FieldIndex:
 
     def count(self, keys: tuple[str, ...] | list[str]) -> tuple[int, int]:
         """How many tokens carry any of ``keys``, and how many of those are among the first
-        ``LEAD_WORDS``: counted, not located. The first few forms are counted in the token list; past
-        ``LIST_SCANS``, in ``joined`` (built once), where a count costs a fraction of a list scan."""
+        ``LEAD_WORDS``: counted, not located. The first few forms are counted by scanning the token list;
+        then by ``str.count`` in ``joined``, a fraction of the cost."""
         forms = self.forms(keys)
         if not forms:
             return 0, 0
-        self._scans += len(forms)
-        if self._scans <= LIST_SCANS:
-            tokens = self.tokens
-            lead = tokens[:LEAD_WORDS]
-            return sum(map(tokens.count, forms)), sum(map(lead.count, forms))
+        if self._joined is None:
+            self._scans += len(forms)
+            if self._scans <= LIST_SCANS:
+                tokens = self.tokens
+                lead = tokens[:LEAD_WORDS]
+                return sum(map(tokens.count, forms)), sum(map(lead.count, forms))
         joined = self.joined()
         lead_end = self._lead_end
         total = in_lead = 0
@@ -78,9 +81,9 @@ class FieldIndex:
         return total, in_lead
 
     def joined(self) -> str:
-        """The tokens as one string, each between NUL characters (``\\0a\\0\\0b\\0``): no token holds
-        a NUL, so ``\\0form\\0`` occurs exactly where the token ``form`` does, and the C-level
-        ``str.count`` counts it without comparing it with every token."""
+        """The tokens as one string, each between NUL characters (``\\0a\\0\\0b\\0``). No token holds
+        a NUL, so ``\\0form\\0`` occurs exactly where the token ``form`` does, and ``str.count`` and
+        ``str.find`` (in C, skipping ahead) count and locate a token without comparing it with each one."""
         if self._joined is None:
             tokens = self.tokens
             self._joined = "\0" + "\0\0".join(tokens) + "\0"
@@ -98,13 +101,32 @@ class FieldIndex:
         forms = self.plan.forms_of[key] & self.wanted
         indexes: list[int] = []
         for form in forms:
-            indexes += _indexes(self.tokens, form)
+            indexes += self._indexes(form)
         if len(forms) > 1:
             indexes.sort()
         breaks = self._paragraph_breaks()
         if breaks:
             indexes = [i + bisect_right(breaks, i) * PARAGRAPH for i in indexes]
         self._positions[key] = indexes
+        return indexes
+
+    def _indexes(self, form: str) -> list[int]:
+        """Every index of ``form`` among the tokens: by scanning the token list for the first few forms,
+        then by ``str.find`` in ``joined`` and bisecting the tokens' offsets there (built once, in C)."""
+        if self._joined is None:
+            self._scans += 1
+            if self._scans <= LIST_SCANS:
+                return _indexes(self.tokens, form)
+        joined = self.joined()
+        if not self._starts:
+            self._starts = list(accumulate(map((2).__add__, map(len, self.tokens)), initial=0))
+        starts = self._starts
+        needle = "\0" + form + "\0"
+        indexes = []
+        at = joined.find(needle)
+        while at >= 0:
+            indexes.append(bisect_left(starts, at))
+            at = joined.find(needle, at + 1)
         return indexes
 
     def _paragraph_breaks(self) -> list[int]:
