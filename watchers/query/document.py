@@ -2,8 +2,10 @@
 
 Indexing does C-speed work only: split into tokens, check them against the plan's set of tokens seen
 before (new ones are stemmed once, then remembered), intersect them with the tokens the plan knows to
-carry a wanted key, and unite their keys. Positions are computed only for keys a candidate topic really
-checks, by scanning the token list with ``list.index``. A position is the token's index plus
+carry a wanted key, and unite their keys. Positions and counts are computed only for keys a candidate
+topic really checks, with ``str.find`` and ``str.count`` in the tokens joined between NUL characters
+(built once per field, on first need): they skip ahead in C, where ``list.index`` or ``list.count``
+compares every token through a rich comparison, five times the cost. A position is the token's index plus
 ``PARAGRAPH`` times its paragraph number, so tokens of different paragraphs are further apart than any
 window or NEAR distance: proximity stops at a paragraph break without a check of its own. Character spans
 are recovered only for matching fields, paragraph by paragraph, from the lengths of tokens and separators.
@@ -12,7 +14,7 @@ are recovered only for matching fields, paragraph by paragraph, from the lengths
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
@@ -26,8 +28,6 @@ INDEX_MASK = PARAGRAPH - 1
 LEAD_WORDS = 60
 """Words at the start of the text that count as its lead (weighted more than the body)."""
 FIELDS = ("title", "text")
-LIST_SCANS = 4
-"""Forms counted (or located) by scanning the token list before a one-off index of every token pays."""
 _NOWHERE: list[int] = []
 _SPLIT = re.compile(f"({TOKEN_PATTERN})")  # separators and tokens alternate: lengths give offsets
 
@@ -42,11 +42,8 @@ class FieldIndex:
     wanted: set[str]
     """The distinct tokens of this field that carry a wanted key."""
     _positions: dict[str, list[int]] = field(default_factory=dict)
-    _scans = 0
-    """Forms looked for in the token list so far (see ``LIST_SCANS``)."""
     _joined: str | None = None
     _lead_end = 0
-    _starts: list[int] = field(default_factory=list)
     _breaks: list[int] | None = None
     _line_starts: list[int] | None = None
     _line_offsets: dict[int, list[int]] = field(default_factory=dict)
@@ -60,17 +57,10 @@ class FieldIndex:
 
     def count(self, keys: tuple[str, ...] | list[str]) -> tuple[int, int]:
         """How many tokens carry any of ``keys``, and how many of those are among the first
-        ``LEAD_WORDS``: counted, not located. The first few forms are counted by scanning the token list;
-        then by ``str.count`` in ``joined``, a fraction of the cost."""
+        ``LEAD_WORDS``: two substring counts per form in ``joined``, no positions."""
         forms = self.forms(keys)
         if not forms:
             return 0, 0
-        if self._joined is None:
-            self._scans += len(forms)
-            if self._scans <= LIST_SCANS:
-                tokens = self.tokens
-                lead = tokens[:LEAD_WORDS]
-                return sum(map(tokens.count, forms)), sum(map(lead.count, forms))
         joined = self.joined()
         lead_end = self._lead_end
         total = in_lead = 0
@@ -111,27 +101,23 @@ class FieldIndex:
         return indexes
 
     def _indexes(self, form: str) -> list[int]:
-        """Every index of ``form`` among the tokens: by scanning the token list for the first few forms,
-        then by ``str.find`` in ``joined`` and bisecting the tokens' offsets there (built once, in C)."""
-        if self._joined is None:
-            self._scans += 1
-            if self._scans <= LIST_SCANS:
-                return _indexes(self.tokens, form)
+        """Every index of ``form`` among the tokens: found in ``joined``, each turned into an index by
+        counting the ``\\0\\0`` token boundaries since the previous one (a token cannot hold them)."""
         joined = self.joined()
-        if not self._starts:
-            self._starts = list(accumulate(map((2).__add__, map(len, self.tokens)), initial=0))
-        starts = self._starts
         needle = "\0" + form + "\0"
         indexes = []
+        index = counted = 0
         at = joined.find(needle)
         while at >= 0:
-            indexes.append(bisect_left(starts, at))
-            at = joined.find(needle, at + 1)
+            index += joined.count("\0\0", counted, at + 1)
+            counted = at + 1
+            indexes.append(index)
+            at = joined.find(needle, counted)
         return indexes
 
     def _paragraph_breaks(self) -> list[int]:
         if self._breaks is None:
-            self._breaks = _indexes(self.tokens, "\n") if "\n" in self.text else []
+            self._breaks = self._indexes("\n") if "\n" in self.text else []
         return self._breaks
 
     def span(self, position: int) -> tuple[int, int]:
@@ -152,18 +138,6 @@ class FieldIndex:
         first = self._paragraph_breaks()[line - 1] + 1 if line else 0
         at = 2 * ((position & INDEX_MASK) - first)
         return offsets[at + 1], offsets[at + 2]
-
-
-def _indexes(tokens: list[str], form: str) -> list[int]:
-    """Every index of ``form`` in ``tokens``: ``list.index`` scans at C speed from one to the next."""
-    indexes = []
-    at = -1
-    try:
-        while True:
-            at = tokens.index(form, at + 1)
-            indexes.append(at)
-    except ValueError:
-        return indexes
 
 
 @dataclass
