@@ -11,6 +11,14 @@ topics by default, see ``WORKLOADS``). Prints, on one core, by the wall clock an
 * the same for the baseline (each topic a list of compiled ``re`` patterns, every topic tried on every
   article) on a sample, and the ratio;
 * how the rate changes from 100 to 1,000 to 10,000 topics.
+
+The scaling run takes the first N of one list of generated topics, so every topic count has the same mix
+and each topic matches the same share of articles (printed: about 0.04%, one article in 2,500, like a
+topic naming a specific company or place). Matches per article therefore grow in proportion to the
+topics (0.06 at 100, 0.4 at 1,000, 4 at 10,000), as they would for a service whose users keep adding
+topics of the same kind; each true match is verified and explained, so that work grows with them. The
+vocabulary is small (20,000 words), so at 10,000 topics most of an article's less common words are some
+topic's term: a harsher case for indexing than real topic sets, whose terms are mostly rare names.
 """
 
 from __future__ import annotations
@@ -190,7 +198,11 @@ def main() -> None:
     def matches(matcher: TopicMatcher[int], sample: Sequence[ArticleText]) -> str:
         found = [len(matcher.match(a)) for a in sample]
         at_most_two = sum(n <= 2 for n in found) / len(found)
-        return f"{sum(found) / len(found):.2f} matches/article, {at_most_two:.0%} of articles match 0-2"
+        per_topic = sum(found) / len(found) / len(matcher)
+        return (
+            f"{sum(found) / len(found):.2f} matches/article, {at_most_two:.0%} of articles match 0-2,"
+            f" a topic matches {per_topic:.3%} of articles"
+        )
 
     main_matcher = matcher_for(args.topics)
     print(f"workload    : {matches(main_matcher, articles[:1000])}")

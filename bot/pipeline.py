@@ -20,6 +20,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import httpx
 from sqlalchemy import Table, Update, bindparam, case, func, update
@@ -59,11 +60,21 @@ class CompiledTopic:
 
 
 class CompiledTopics(list[CompiledTopic]):
-    """The enabled topics, plus the one matcher they are all compiled into (built once per cycle)."""
+    """The enabled topics, plus the one matcher they are all compiled into. The matcher is reused while
+    the topics stay the same (ids, queries and thresholds), so what it learns survives refreshes: the
+    triggers it re-chooses from the articles it sees, and the keys of every word already stemmed."""
+
+    _last: ClassVar[tuple[tuple[tuple[int, str, float], ...], TopicMatcher[int]] | None] = None
 
     def __init__(self, topics: list[CompiledTopic]) -> None:
         super().__init__(topics)
-        self.matcher = TopicMatcher((t.id, t.query.compiled) for t in topics)
+        same = tuple((t.id, t.query.source, t.query.min_score) for t in topics)
+        last = CompiledTopics._last
+        if last is not None and last[0] == same:
+            self.matcher = last[1]
+        else:
+            self.matcher = TopicMatcher((t.id, t.query.compiled) for t in topics)
+            CompiledTopics._last = (same, self.matcher)
 
 
 @dataclass(frozen=True)

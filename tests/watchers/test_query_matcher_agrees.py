@@ -113,3 +113,37 @@ def test_triggers_rechosen_from_observed_articles_change_no_result() -> None:
         if at % 4 == 0:
             expected = [(i, r) for i in range(len(queries)) if (r := matcher.explain(i, article)).matched]
             assert before == expected
+
+
+def test_score_bounds_never_drop_a_topic_that_matches() -> None:
+    """Topics scored from their terms alone are dropped when a bound counted from tokens is below
+    min_score; at every threshold around the real scores, that drops exactly the topics that miss."""
+    rng = random.Random(5)
+
+    def w() -> str:
+        return rng.choice(_WORDS)
+
+    shapes = [
+        lambda: w(),
+        lambda: f"{w()} OR {w()}",
+        lambda: f"{w()} OR {rng.choice(_WORDS[:18])[:4]}*",
+        lambda: f'"{w()} {w()}" OR {w()}',
+        lambda: f"title:{w()} OR {w()}",
+        lambda: f"{w()} AND {w()}",
+        lambda: f"{w()} AND title:({w()} OR {w()})",
+        lambda: f"{w()} -{w()}",
+        lambda: f"source:reuters ({w()} OR {w()})",
+        lambda: f"lang:en AND text:{w()}",
+    ]
+    queries = [
+        compile_query(rng.choice(shapes)(), min_score=rng.choice([1.0, 2.0, 3.0, 4.0, 6.0, 9.0]))
+        for _ in range(400)
+    ]
+    matcher = TopicMatcher(enumerate(queries))
+    matched = 0
+    for _ in range(30):
+        article = _article(rng)
+        expected = [(i, r) for i in range(len(queries)) if (r := matcher.explain(i, article)).matched]
+        assert matcher.match(article) == expected
+        matched += len(expected)
+    assert matched > 150

@@ -1,11 +1,14 @@
 """One article indexed for one plan: which wanted keys occur, and (on demand) where.
 
-Indexing does C-speed work only: split into tokens, take the set of distinct tokens, intersect it with the
-tokens the plan knows to carry a wanted key, and unite their keys. Positions are computed only for keys a
-candidate topic really checks, by scanning the token list with ``list.index``. A position is the token's
-index plus ``PARAGRAPH`` times its paragraph number, so tokens of different paragraphs are further apart
-than any window or NEAR distance: proximity stops at a paragraph break without a check of its own.
-Character spans are recovered only for matching fields, from the lengths of tokens and separators.
+Indexing does C-speed work only: split into tokens, check them against the plan's set of tokens seen
+before (new ones are stemmed once, then remembered), intersect them with the tokens the plan knows to
+carry a wanted key, and unite their keys. Positions and counts are computed only for keys a candidate
+topic really checks, with ``str.find`` and ``str.count`` in the tokens joined between NUL characters
+(built once per field, on first need): they skip ahead in C, where ``list.index`` or ``list.count``
+compares every token through a rich comparison, five times the cost. A position is the token's index plus
+``PARAGRAPH`` times its paragraph number, so tokens of different paragraphs are further apart than any
+window or NEAR distance: proximity stops at a paragraph break without a check of its own. Character spans
+are recovered only for matching fields, paragraph by paragraph, from the lengths of tokens and separators.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate
 
 from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold, split_tokens
@@ -32,16 +36,50 @@ _SPLIT = re.compile(f"({TOKEN_PATTERN})")  # separators and tokens alternate: le
 class FieldIndex:
     text: str
     tokens: list[str]
-    distinct: set[str]
     keys: set[str]
     """The wanted keys some token of this field carries."""
-    forms_of: dict[str, set[str]]
-    """The plan's key -> every raw token known to carry it (``positions`` keeps those of this field)."""
+    plan: Plan
+    wanted: set[str]
+    """The distinct tokens of this field that carry a wanted key."""
     _positions: dict[str, list[int]] = field(default_factory=dict)
+    _joined: str | None = None
+    _lead_end = 0
     _breaks: list[int] | None = None
-    _offsets: list[int] | None = None
-    _covered = 0
-    """How many leading tokens ``_offsets`` covers."""
+    _line_starts: list[int] | None = None
+    _line_offsets: dict[int, list[int]] = field(default_factory=dict)
+
+    def forms(self, keys: tuple[str, ...] | list[str]) -> set[str]:
+        """The distinct tokens of this field carrying any of ``keys``."""
+        forms_of = self.plan.forms_of
+        if len(keys) == 1:
+            return forms_of[keys[0]] & self.wanted if keys[0] in self.keys else set()
+        return set().union(*(forms_of[k] for k in keys if k in self.keys)) & self.wanted
+
+    def count(self, keys: tuple[str, ...] | list[str]) -> tuple[int, int]:
+        """How many tokens carry any of ``keys``, and how many of those are among the first
+        ``LEAD_WORDS``: two substring counts per form in ``joined``, no positions."""
+        forms = self.forms(keys)
+        if not forms:
+            return 0, 0
+        joined = self.joined()
+        lead_end = self._lead_end
+        total = in_lead = 0
+        for form in forms:
+            needle = "\0" + form + "\0"
+            total += joined.count(needle)
+            in_lead += joined.count(needle, 0, lead_end)
+        return total, in_lead
+
+    def joined(self) -> str:
+        """The tokens as one string, each between NUL characters (``\\0a\\0\\0b\\0``). No token holds
+        a NUL, so ``\\0form\\0`` occurs exactly where the token ``form`` does, and ``str.count`` and
+        ``str.find`` (in C, skipping ahead) count and locate a token without comparing it with each one."""
+        if self._joined is None:
+            tokens = self.tokens
+            self._joined = "\0" + "\0\0".join(tokens) + "\0"
+            lead = tokens[:LEAD_WORDS]
+            self._lead_end = len(self._joined) if len(lead) == len(tokens) else len("\0\0".join(lead)) + 2
+        return self._joined
 
     def positions(self, key: str) -> list[int]:
         """Sorted positions of the tokens carrying ``key`` (computed once, on first use)."""
@@ -50,17 +88,10 @@ class FieldIndex:
             return found
         if key not in self.keys:
             return _NOWHERE
-        forms = self.forms_of[key] & self.distinct
-        tokens = self.tokens
+        forms = self.plan.forms_of[key] & self.wanted
         indexes: list[int] = []
         for form in forms:
-            at = -1
-            try:
-                while True:
-                    at = tokens.index(form, at + 1)
-                    indexes.append(at)
-            except ValueError:
-                pass
+            indexes += self._indexes(form)
         if len(forms) > 1:
             indexes.sort()
         breaks = self._paragraph_breaks()
@@ -69,30 +100,44 @@ class FieldIndex:
         self._positions[key] = indexes
         return indexes
 
+    def _indexes(self, form: str) -> list[int]:
+        """Every index of ``form`` among the tokens: found in ``joined``, each turned into an index by
+        counting the ``\\0\\0`` token boundaries since the previous one (a token cannot hold them)."""
+        joined = self.joined()
+        needle = "\0" + form + "\0"
+        indexes = []
+        index = counted = 0
+        at = joined.find(needle)
+        while at >= 0:
+            index += joined.count("\0\0", counted, at + 1)
+            counted = at + 1
+            indexes.append(index)
+            at = joined.find(needle, counted)
+        return indexes
+
     def _paragraph_breaks(self) -> list[int]:
         if self._breaks is None:
-            breaks: list[int] = []
-            tokens = self.tokens
-            at = -1
-            try:
-                while True:
-                    at = tokens.index("\n", at + 1)
-                    breaks.append(at)
-            except ValueError:
-                pass
-            self._breaks = breaks
+            self._breaks = self._indexes("\n") if "\n" in self.text else []
         return self._breaks
 
     def span(self, position: int) -> tuple[int, int]:
-        """Character span of the token at ``position``. Offsets come from splitting the text at C speed,
-        but only as far as needed (hits are mostly in the title and lead), at least twice as far as asked
-        so deeper hits rarely split again."""
-        index = position & INDEX_MASK
-        if self._offsets is None or index >= self._covered:
-            self._covered = max(2 * index + 2, 128)
-            pieces = _SPLIT.split(self.text, maxsplit=self._covered)  # the rest of the text comes last
-            self._offsets = list(accumulate(map(len, pieces)))
-        return self._offsets[2 * index], self._offsets[2 * index + 1]
+        """Character span of the token at ``position``. Each newline of the text is one token, so the
+        position's paragraph number says which line of the text holds it; only that line is split with
+        the token pattern (once), so the cost follows the paragraphs that hold hits, not the depth of the
+        deepest hit."""
+        line = position >> 32
+        offsets = self._line_offsets.get(line)
+        if offsets is None:
+            if self._line_starts is None:
+                lengths = map(len, self.text.split("\n"))
+                self._line_starts = list(accumulate(lengths, lambda at, size: at + size + 1, initial=0))
+            start = self._line_starts[line]
+            end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
+            pieces = _SPLIT.split(self.text[start:end])  # separator, token, separator, ... separator
+            offsets = self._line_offsets[line] = list(accumulate(map(len, pieces), initial=start))
+        first = self._paragraph_breaks()[line - 1] + 1 if line else 0
+        at = 2 * ((position & INDEX_MASK) - first)
+        return offsets[at + 1], offsets[at + 2]
 
 
 @dataclass
@@ -102,26 +147,36 @@ class Document:
     source_words: tuple[str, ...]
     language: str
     _cache: dict[tuple[int, str], list[tuple[int, int]]] = field(default_factory=dict)
+    scores: dict[tuple[str, ...], float] = field(default_factory=dict)
+    """Score of a one-term query by its keys (topics naming the same word share it)."""
 
 
 def index_field(text: str, plan: Plan) -> FieldIndex:
-    """Tokens, their set, and the wanted keys present: set operations and ``map`` only, no Python loop
-    per token, so the cost does not grow with how many of the article's words some topic asks for."""
+    """Tokens, the wanted ones among them, and their keys: set operations and ``map`` only, no Python
+    loop per token, so the cost does not grow with how many of the article's words some topic asks for.
+    The plan's sets are probed with the token list itself: cheaper than building a set of the tokens
+    (hashing, growing and freeing a table of a few hundred entries) and probing with that."""
     tokens = split_tokens(text)
-    distinct = set(tokens)
-    unseen = distinct - plan.seen
-    if unseen:
-        plan.learn(unseen)
-    keys: set[str] = set().union(*map(plan.keyed.__getitem__, distinct & plan.wanted))
-    return FieldIndex(text, tokens, distinct, keys, plan.forms_of)
+    if not plan.seen.issuperset(tokens):
+        plan.learn(set(tokens) - plan.seen)
+    wanted = plan.wanted.intersection(tokens)
+    keys: set[str] = set().union(*map(plan.keyed.__getitem__, wanted))
+    return FieldIndex(text, tokens, keys, plan, wanted)
+
+
+@lru_cache(maxsize=4096)
+def source_keys(source: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The folded words of an outlet's name, and their ``source:`` keys (outlets repeat: computed once)."""
+    words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n")
+    return words, frozenset(SOURCE_SCOPE + word for word in words)
 
 
 def index_document(title: str, text: str, source: str, language: str | None, plan: Plan) -> Document:
     fields = {"title": index_field(title, plan), "text": index_field(text, plan)}
     title_keys = fields["title"].keys
     present = title_keys | fields["text"].keys | {TITLE_SCOPE + key for key in title_keys}
-    source_words = tuple(fold(t) for t in TOKEN.findall(source) if t != "\n") if source else ()
-    present.update(SOURCE_SCOPE + word for word in source_words)
+    source_words, scoped = source_keys(source) if source else ((), frozenset())
+    present |= scoped
     code = language_code(language)
     present.add(LANGUAGE_SCOPE + code)
     return Document(fields, present, source_words, code)

@@ -15,7 +15,7 @@ the text is not enough). A query of filters only (``source:reuters``) scores lik
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -83,12 +83,22 @@ class TopicMatcher(Generic[K]):
         self.queries: list[CompiledQuery] = [q for _, q in pairs]
         self.default_language = default_language
         self._plans: dict[str, Plan] = {}
+        self._plan_of: dict[str | None, Plan] = {}
+        """Plans by the language as articles give it (``en``, ``en-GB``, None ...), skipping the parsing."""
 
     def __len__(self) -> int:
         return len(self.queries)
 
     def plan(self, language: str | None) -> Plan:
         """The plan for an article language; unknown languages share one plan of exact words."""
+        plan = self._plan_of.get(language)
+        if plan is None:
+            if len(self._plan_of) > 1000:  # feeds label their language freely: keep the memo bounded
+                self._plan_of.clear()
+            plan = self._plan_of[language] = self._plan_for_code(language)
+        return plan
+
+    def _plan_for_code(self, language: str | None) -> Plan:
         code = language_code(language) or language_code(self.default_language)
         if not has_stemmer(code):
             code = ""
@@ -104,22 +114,21 @@ class TopicMatcher(Generic[K]):
         present = doc.present
         if plan.observed < RETRIGGER_AT[-1]:
             plan.observe(present)
-        candidates: set[int] = set(plan.always)
-        candidates.update(*map(plan.triggers.__getitem__, present & plan.trigger_keys))
+        candidates = set(plan.always).union(*map(plan.triggers.__getitem__, present & plan.trigger_keys))
+        alone = plan.alone
+        passed = [index for index in sorted(candidates) if alone[index] <= present]
         out: list[tuple[K, MatchResult]] = []
-        checks = plan.checks
-        single_terms = plan.single_terms
-        for index in sorted(candidates):
-            alone, groups, forbidden = checks[index]
-            if (
-                not alone <= present
-                or any(group.isdisjoint(present) for group in groups)
-                or not forbidden.isdisjoint(present)
+        guarded = plan.guarded
+        score_bounds = plan.score_bounds
+        for index in passed:
+            guard = guarded.get(index)
+            if guard is not None and (
+                any(group.isdisjoint(present) for group in guard[0]) or not guard[1].isdisjoint(present)
             ):
                 continue
             query = self.queries[index]
-            single = single_terms[index]
-            if single is not None and _term_score(single, doc) < query.min_score:
+            bound = score_bounds[index]
+            if bound is not None and sum(_term_score(keys, doc) for keys in bound) < query.min_score:
                 continue
             result = evaluate(query.tree, doc, plan, query.min_score, explain_misses=False)
             if result.matched:
@@ -256,17 +265,16 @@ class _Evaluation:
         return tuple(ordered)
 
 
-def _term_score(keys: Sequence[str], doc: Document) -> float:
-    """The score ``evaluate`` gives a query of one word or wildcard with these keys, from positions only."""
-    title, text = doc.fields["title"], doc.fields["text"]
-    if len(keys) == 1:
-        in_title: Collection[int] = title.positions(keys[0])
-        in_text: Collection[int] = text.positions(keys[0])
-    else:
-        in_title = {p for key in keys for p in title.positions(key)}
-        in_text = {p for key in keys for p in text.positions(key)}
-    lead = sum(1 for p in in_text if p & INDEX_MASK < LEAD_WORDS)
-    score: float = TITLE_WEIGHT * len(in_title) + LEAD_WEIGHT * lead + BODY_WEIGHT * (len(in_text) - lead)
+def _term_score(keys: tuple[str, ...], doc: Document) -> float:
+    """The score ``evaluate`` gives a query of one word, wildcard or OR of them with these keys, from
+    token counts alone (most such candidates are one passing mention deep in the text, and fail without
+    positions)."""
+    score = doc.scores.get(keys)
+    if score is None:
+        in_title, _ = doc.fields["title"].count(keys)
+        in_text, lead = doc.fields["text"].count(keys)
+        score = TITLE_WEIGHT * in_title + LEAD_WEIGHT * lead + BODY_WEIGHT * (in_text - lead)
+        doc.scores[keys] = score
     return score
 
 

@@ -54,8 +54,9 @@ def fold(token: str) -> str:
 
 
 _SEPARATORS = "".join(chr(c) for c in range(128) if not chr(c).isalnum() and chr(c) not in "'`\n")
-_TO_SPACE = str.maketrans(_SEPARATORS, " " * len(_SEPARATORS))
-"""ASCII separators become spaces: one C pass (``str.translate`` has a fast path for ASCII-to-ASCII)."""
+_TO_SPACE = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS))
+"""ASCII separators become spaces: one C pass over the bytes of the text (a table look-up per byte,
+several times cheaper than ``str.translate`` even on its ASCII fast path)."""
 _COMMON_NON_ASCII = (("’", "'"), ("‘", "'"), *((c, " ") for c in "“”—–…«» "))
 """Curly apostrophes and the punctuation news text is full of, each replaced by one ASCII character that
 tokenises the same way (an apostrophe stays an apostrophe, punctuation stays a separator), so an English
@@ -67,7 +68,7 @@ def split_tokens(text: str) -> list[str]:
 
     The tokens are the same in number and order, each with the same characters except that a curly
     apostrophe may come back straight (``NATO’s`` -> ``NATO's``), which folds and stems identically.
-    ASCII text (after swapping common punctuation) is split with ``str.translate`` and ``str.split``:
+    ASCII text (after swapping common punctuation) is split with ``bytes.translate`` and ``str.split``:
     separators are never part of a token, so only the words that still hold an apostrophe need the
     regular expression, and its look-ahead sees a separator at the end of the word exactly as in the
     whole text. Any other text (accents, Cyrillic ...) goes through the regular expression.
@@ -78,7 +79,7 @@ def split_tokens(text: str) -> list[str]:
                 text = text.replace(char, replacement)
         if not text.isascii():
             return TOKEN.findall(text)
-    lines = text.translate(_TO_SPACE).split("\n")
+    lines = text.encode("ascii").translate(_TO_SPACE).decode("ascii").split("\n")
     out: list[str] = []
     last = len(lines) - 1
     for number, line in enumerate(lines):

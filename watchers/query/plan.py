@@ -39,6 +39,8 @@ LANGUAGE_SCOPE = "lang:"
 """Prefix of the article's language code (``lang:fr``)."""
 RETRIGGER_AT = (100, 1000)
 """Article counts at which triggers are re-chosen from observed key frequencies."""
+MAX_SEEN = 500_000
+"""Raw tokens a plan remembers the keys of (a few tens of MB)."""
 Required = tuple[tuple[str, ...], ...]
 """Alternatives that must each be satisfied by at least one present key (a quick necessary condition)."""
 Check = tuple[frozenset[str], tuple[frozenset[str], ...], frozenset[str]]
@@ -76,14 +78,19 @@ class Plan:
     """Wanted key -> the raw tokens seen so far that carry it (the inverse of ``keyed``)."""
     trigger_keys: set[str] = field(default_factory=set)
     """The keys of ``triggers``, as a set to intersect with an article's keys."""
-    single_terms: list[Keys | None] = field(default_factory=list)
-    """For a topic that is one word or wildcard, its keys: its score can be counted from positions alone,
-    before (and usually instead of) verifying it."""
+    score_bounds: list[tuple[Keys, ...] | None] = field(default_factory=list)
+    """For a topic whose score is made of terms only (see ``_score_groups``), the keys of each term: the
+    weighted count of the tokens carrying them bounds its score from above, so a topic whose bound is
+    below ``min_score`` is dropped before (and usually instead of) verifying it."""
     key_counts: Counter[str] = field(default_factory=Counter)
     """How many observed articles had each key (see ``observe``)."""
     observed: int = 0
     checks: list[Check] = field(default_factory=list)
     """``required`` of each topic in the form cheapest to test: see ``Check``."""
+    alone: list[frozenset[str]] = field(default_factory=list)
+    """The first part of each topic's ``Check``: one subset test per candidate, in a comprehension."""
+    guarded: dict[int, tuple[tuple[frozenset[str], ...], frozenset[str]]] = field(default_factory=dict)
+    """The rest of the ``Check`` of the topics that have OR-groups or excluded keys (most have neither)."""
 
     def observe(self, present: set[str]) -> None:
         """Count the keys of one more article; at ``RETRIGGER_AT`` articles, re-choose the triggers by
@@ -109,8 +116,9 @@ class Plan:
         self.trigger_keys = set(triggers)
 
     def learn(self, tokens: set[str]) -> None:
-        """Work out the wanted keys of tokens not seen before (the only place stemming happens)."""
-        if len(self.seen) > 500_000:
+        """Work out the wanted keys of tokens not seen before (the only place stemming happens). Memory
+        stays bounded: past ``MAX_SEEN`` tokens, those carrying no key are forgotten."""
+        if len(self.seen) > MAX_SEEN:
             self.seen = {"\n", *self.keyed}
         for token in tokens:
             keys = self.token_keys(token)
@@ -139,13 +147,14 @@ def build_plan(language: str, trees: Sequence[Node]) -> Plan:
     for index, tree in enumerate(trees):
         required = _required(tree, plan)
         plan.required.append(required)
-        plan.checks.append((*_check(required), _forbidden(tree, plan)))
-        if isinstance(tree, Word):
-            plan.single_terms.append(plan.word_keys_of[tree])
-        elif isinstance(tree, Prefix):
-            plan.single_terms.append(("*" + tree.prefix,))
-        else:
-            plan.single_terms.append(None)
+        alone, groups = _check(required)
+        forbidden = _forbidden(tree, plan)
+        plan.checks.append((alone, groups, forbidden))
+        plan.alone.append(alone)
+        if groups or forbidden:
+            plan.guarded[index] = (groups, forbidden)
+        groups_of_terms = _score_groups(tree, plan)
+        plan.score_bounds.append(tuple(groups_of_terms) if groups_of_terms else None)
         if not required:
             plan.always.append(index)
     plan.choose_triggers()
@@ -227,3 +236,33 @@ def _required(node: Node, plan: Plan) -> Required:
     if node.prefix:
         return ()
     return tuple((SOURCE_SCOPE + word,) for word in node.words)
+
+
+def _score_groups(node: Node, plan: Plan) -> list[Keys] | None:
+    """Key groups whose weighted token counts add up to at least the node's score; None for proximity
+    (a window or NEAR can count more intervals than its terms have tokens). The score counts each matching
+    interval by its start: a word or wildcard has one per token, a phrase no more than its first word's
+    tokens, and an OR of words and wildcards one per token carrying any of their keys (one group). Filters
+    and exclusions score nothing; a field scope only removes the other field's matches."""
+    if isinstance(node, Word):
+        return [plan.word_keys_of[node]]
+    if isinstance(node, Prefix):
+        return [("*" + node.prefix,)]
+    if isinstance(node, Phrase):
+        return [("=" + node.words[0],)]
+    if isinstance(node, AnyOf) and all(isinstance(child, Word | Prefix) for child in node.children):
+        keys = [key for child in node.children for group in _score_groups(child, plan) or () for key in group]
+        return [tuple(dict.fromkeys(keys))]
+    if isinstance(node, AnyOf | AllOf):
+        groups: list[Keys] = []
+        for child in node.children:
+            found = _score_groups(child, plan)
+            if found is None:
+                return None
+            groups += found
+        return groups
+    if isinstance(node, InField):
+        return _score_groups(node.child, plan)
+    if isinstance(node, Not | FromSource | InLanguage):
+        return []
+    return None

@@ -61,6 +61,7 @@ DEFAULT_LANGUAGE = "en"
 Keys = tuple[str, ...]
 
 
+@lru_cache(maxsize=1024)
 def language_code(language: str | None) -> str:
     """The primary subtag, lower-case (``en-GB`` -> ``en``); empty when unknown."""
     if not language:

@@ -1,0 +1,55 @@
+"""An indexed field locates, counts (in its NUL-joined tokens) and spans tokens exactly as the reference
+tokeniser says."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from watchers.query.document import LEAD_WORDS, PARAGRAPH, index_field
+from watchers.query.normalise import TOKEN
+from watchers.query.parser import parse
+from watchers.query.plan import build_plan
+
+_ALPHABET = (
+    "aBsS9 _-.,'`\u2019\u2018\u02bc\u00b4\u2032\n\r\t\x0b\x1c"
+    "\u201c\u201d\u2014\u2026\u00a0\u00e9\u0301\u0439\u00df"
+)
+_WORDS = ["NATO", "Nato\u2019s", "expansion", "expands", "grain", "grains", "export", "Ukraine", "ukrainian"]
+_QUERIES = ["NATO", "expansion", "grain", '"grain export"', "ukrain*", "export"]
+
+
+def _paragraph_positions(tokens: list[str]) -> list[int]:
+    """The position of every token: its index plus PARAGRAPH times the newlines before it."""
+    out, paragraph = [], 0
+    for index, token in enumerate(tokens):
+        out.append(index + paragraph * PARAGRAPH)
+        paragraph += token == "\n"
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=80) | st.text(max_size=80))
+def test_every_token_spans_its_own_characters(text: str) -> None:
+    field = index_field(text, build_plan("en", []))
+    matches = list(TOKEN.finditer(text))
+    positions = _paragraph_positions([m.group() for m in matches])
+    for match, position in zip(matches, positions, strict=True):
+        if match.group() != "\n":
+            assert field.span(position) == match.span()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([*_WORDS, "the", "of", "\n", ".", "\u2014"]), max_size=260))
+def test_positions_and_counts_agree_with_the_tokens(words: list[str]) -> None:
+    plan = build_plan("en", [parse(query) for query in _QUERIES])
+    field = index_field(" ".join(words), plan)
+    positions = _paragraph_positions(field.tokens)
+    keys = sorted(field.keys)
+    for key in keys:
+        indexes = [i for i, token in enumerate(field.tokens) if key in plan.keyed.get(token, ())]
+        assert field.positions(key) == [positions[i] for i in indexes]
+        assert field.count((key,)) == (len(indexes), sum(i < LEAD_WORDS for i in indexes))
+    every = tuple(keys)
+    carrying = [i for i, token in enumerate(field.tokens) if set(plan.keyed.get(token, ())) & set(every)]
+    assert field.count(every) == (len(carrying), sum(i < LEAD_WORDS for i in carrying))
