@@ -229,6 +229,15 @@ def to_fts5(node: Node) -> str:
     raise AssertionError("a lone NOT is refused by parse_search")
 
 
+def has_phrase(node: Node) -> bool:
+    """Whether any term is a phrase (needs word positions, which only a whole-text vector has)."""
+    if isinstance(node, Term):
+        return len(node.words) > 1
+    if isinstance(node, Not):
+        return has_phrase(node.child)
+    return any(has_phrase(child) for child in node.children)
+
+
 def to_tsquery_sql(node: Node, config: str, params: dict[str, str], *, phrases: bool = True) -> str:
     """A PostgreSQL tsquery expression; user words travel only in ``params`` (bound, never inlined).
 

@@ -6,8 +6,9 @@ slice, not only between slices, and work already done is never thrown away:
 * SQLite: a progress handler aborts the FTS5 statement once the deadline passes; the rows it had
   returned are kept (they are every match above the last one, as FTS5 walks ids downwards).
 * PostgreSQL: one statement per chunk of ``RANK_CHUNK`` matches, newest first: the GIN index finds
-  them (it holds no positions, so a phrase is looked up by its words), then the vector is recomputed
-  for those rows only, to check phrases exactly and rank with ``ts_rank_cd``. The deadline is checked
+  them (it holds no positions, so a phrase is looked up by its words), ``ts_rank_cd`` ranks them by
+  the stored title-and-lead vector, and for a phrase query only the whole vector is recomputed for
+  those rows, to check the phrase exactly. The deadline is checked
   between chunks, and each statement runs under ``statement_timeout`` set to what is left of the
   budget, so one slow statement is cancelled instead of stalling the chat; earlier chunks are kept.
 
@@ -33,10 +34,10 @@ from sqlalchemy.sql.elements import TextClause
 
 from bot.models import UTCDateTime
 from bot.search import schema
-from bot.search.query_syntax import Node, to_fts5, to_tsquery_sql
+from bot.search.query_syntax import Node, has_phrase, to_fts5, to_tsquery_sql
 
 FIRST_SLICE = 20_000  # ids in the newest slice; each next slice is twice as large
-RANK_CHUNK = 200  # PostgreSQL: matches whose vector one statement recomputes (20-40 ms of work)
+RANK_CHUNK = 200  # PostgreSQL: matches one statement ranks (a phrase: recomputes, 20-40 ms of work)
 PROGRESS_STEPS = 2_000  # SQLite: virtual machine steps between two looks at the clock
 TITLE_WEIGHT = 10.0
 _QUERY_CANCELED = "57014"
@@ -81,9 +82,14 @@ class Slices:
         else:
             exact = to_tsquery_sql(tree, schema.TS_CONFIG, self.params)
             # The index alone answers a query without phrases exactly; a phrase is looked up by its
-            # words (every phrase match contains them) and checked against positions when ranked.
+            # words (every phrase match contains them) and checked against positions of a recomputed
+            # vector for the rows read, the only ones whose vector is recomputed.
             loose = to_tsquery_sql(tree, schema.TS_CONFIG, self.params, phrases=False)
             weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
+            rank = f"ts_rank_cd({weights}, {schema.RANK_COLUMN}, {exact}, 1)"
+            check = ""
+            if has_phrase(tree):
+                check = f", {schema.vector_expression('a')} @@ {exact} AS phrase_holds"
             self.ranked = self._bind(
                 f"""
                 WITH chunk AS MATERIALIZED (
@@ -92,10 +98,9 @@ class Slices:
                       AND a.id > :low AND a.id <= :high{_since(since)}
                     ORDER BY a.id DESC LIMIT :chunk),
                 read AS MATERIALIZED (
-                    SELECT a.id, {schema.vector_expression("a")} AS vector
+                    SELECT a.id, a.{schema.RANK_COLUMN}{check}
                     FROM articles a JOIN chunk ON chunk.id = a.id)
-                SELECT id, CASE WHEN vector @@ {exact} THEN ts_rank_cd({weights}, vector, {exact}, 1) END
-                FROM read
+                SELECT id, CASE WHEN {"phrase_holds" if check else "true"} THEN {rank} END FROM read
                 """,
                 since,
             )
