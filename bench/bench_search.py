@@ -11,8 +11,9 @@ plain unbounded ranked query on the commonest words. Also the database size and 
 beyond the title and text.
 
 Loading: SQLite inserts through the migration's triggers (executemany in one transaction), exactly as
-the application writes. PostgreSQL uses COPY with the GIN index dropped and re-created afterwards, which
-is what migration 0009 does to an existing table.
+the application writes. PostgreSQL uses COPY (the stored title-and-lead ranking vector of migration
+0011 is generated as each row arrives, as for the bot's inserts) with the GIN index dropped and
+re-created afterwards, which is what migration 0009 does to an existing table.
 
 Storage: "beyond the text" is every byte PostgreSQL or SQLite holds for the schema (tables, their
 TOAST, every index; SQLite: the whole file after a checkpoint) minus the UTF-8 bytes of the titles and
@@ -204,19 +205,19 @@ def _load_postgres(store: Store, corpus: Corpus, count: int, stories: int) -> No
     try:
         cursor = raw.cursor()
         cursor.execute(f"DROP INDEX {schema.SEARCH_INDEX}")
-        with cursor.copy(  # type: ignore[attr-defined]
+        with cursor.copy(
             "COPY stories (id, title, title_key, url, summary, first_seen_at, updated_at, article_count) "
             "FROM STDIN"
         ) as copy:
             for r in _story_rows(count, stories):
                 copy.write_row((*r[:4], "", *r[4:]))
-        with cursor.copy(  # type: ignore[attr-defined]
+        with cursor.copy(
             "COPY articles (id, source_id, story_id, url, title, text, summary, text_origin, content_hash, "
             "published_at, fetched_at, alerted) FROM STDIN"
         ) as copy:
             for r in rows(corpus, count):
                 copy.write_row((*r[:6], "", "feed", r[6], r[7], r[7], True))
-        with cursor.copy(  # type: ignore[attr-defined]
+        with cursor.copy(
             "COPY matches (id, article_id, topic_id, story_id, score, terms, spans, matched_at) FROM STDIN"
         ) as copy:
             for r in _match_rows(count, 7):
@@ -248,6 +249,7 @@ def p(values: list[float], q: float) -> float:
 
 
 def size_report(store: Store, count: int) -> dict[str, float]:
+    ranking = 0  # SQLite ranks from FTS5 and stores no ranking vector
     with store.engine.connect() as c:
         text_bytes = c.execute(
             text("SELECT sum(length(CAST(title AS BLOB)) + length(CAST(text AS BLOB))) FROM articles")
@@ -257,24 +259,32 @@ def size_report(store: Store, count: int) -> dict[str, float]:
         if store.dialect == "sqlite":
             page = c.execute(text("PRAGMA page_size")).scalar()
             pages = c.execute(text("PRAGMA page_count")).scalar()
-            total = int(page) * int(pages)
+            total = int(page or 0) * int(pages or 0)
             search = c.execute(
                 text("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'articles_fts%'")
             ).scalar()
         else:
-            total = c.execute(
-                text(
-                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
-                )
-            ).scalar()
+            total = int(
+                c.execute(
+                    text(
+                        "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+                    )
+                ).scalar()
+                or 0
+            )
             search = c.execute(text(f"SELECT pg_relation_size('{schema.SEARCH_INDEX}')")).scalar()
+            ranking = int(
+                c.execute(text(f"SELECT sum(pg_column_size({schema.RANK_COLUMN})) FROM articles")).scalar()
+                or 0
+            )
     return {
-        "total_mb": int(total) / 1e6,
-        "text_bytes_per_article": int(text_bytes) / count,
-        "beyond_text_per_article": (int(total) - int(text_bytes)) / count,
+        "total_mb": total / 1e6,
+        "text_bytes_per_article": int(text_bytes or 0) / count,
+        "beyond_text_per_article": (total - int(text_bytes or 0)) / count,
         "search_bytes_per_article": int(search or 0) / count,
+        "rank_vector_bytes_per_article": ranking / count,
     }
 
 
@@ -361,7 +371,7 @@ def _unbounded(store: Store, query: str) -> object:
                 ),
                 {"m": to_fts5(tree)},
             ).all()
-        params: dict[str, object] = {}
+        params: dict[str, str] = {}
         q = to_tsquery_sql(tree, schema.TS_CONFIG, params)
         vector = schema.vector_expression()
         return c.execute(
