@@ -2,7 +2,8 @@
 
 Order of work in one search: parse the query (``query_syntax``) → read matching articles newest first
 (newest by id, which grows with fetch time) in id slices that double in size, each match scored as it is
-read (BM25 on SQLite FTS5, ``ts_rank_cd`` on PostgreSQL; a title hit counts about ten times a text hit),
+read (BM25 on SQLite FTS5; on PostgreSQL ``ts_rank_cd`` over a stored vector of the title and lead only,
+so a match deeper in the text scores 0; a title hit counts about ten times a text hit; ties newest first),
 until ``candidates`` matches, the end of the archive, or the time budget → sort → build snippets for the
 one page shown. Ranking every match of very common words, or walking every position of a rare phrase of
 common words, costs seconds on a large archive; the slices bound both, and the page says which bound hit

@@ -5,12 +5,12 @@ slice, not only between slices, and work already done is never thrown away:
 
 * SQLite: a progress handler aborts the FTS5 statement once the deadline passes; the rows it had
   returned are kept (they are every match above the last one, as FTS5 walks ids downwards).
-* PostgreSQL: one statement per chunk of ``RANK_CHUNK`` matches, newest first: the GIN index finds
-  them (it holds no positions, so a phrase is looked up by its words), ``ts_rank_cd`` ranks them by
-  the stored title-and-lead vector, and for a phrase query only the whole vector is recomputed for
-  those rows, to check the phrase exactly. The deadline is checked
-  between chunks, and each statement runs under ``statement_timeout`` set to what is left of the
-  budget, so one slow statement is cancelled instead of stalling the chat; earlier chunks are kept.
+* PostgreSQL: one statement per chunk of ``RANK_CHUNK`` matches (``PHRASE_CHUNK`` for a phrase
+  query), newest first: the GIN index finds them (it holds no positions, so a phrase is looked up by
+  its words), ``ts_rank_cd`` ranks them by the stored title-and-lead vector, and for a phrase query
+  only, the whole vector is recomputed for those rows to check the phrase exactly. The deadline is
+  checked between chunks, and each statement runs under ``statement_timeout`` set to what is left of
+  the budget, so one slow statement is cancelled instead of stalling the chat; earlier chunks are kept.
 
 Either way the search reports ``floor``, the id at or below which nothing was read; a cursor pins it,
 so later pages (which run without a budget) read exactly the same range and paging stays exact.
@@ -37,7 +37,11 @@ from bot.search import schema
 from bot.search.query_syntax import Node, has_phrase, to_fts5, to_tsquery_sql
 
 FIRST_SLICE = 20_000  # ids in the newest slice; each next slice is twice as large
-RANK_CHUNK = 200  # PostgreSQL: matches one statement ranks (a phrase: recomputes, 20-40 ms of work)
+# PostgreSQL: matches one statement reads. Ranking from the stored vector is cheap, so the chunk is
+# large (fewer statements, each with its planning and index lookups); a phrase recomputes each row's
+# whole vector, so its chunk is small (20-40 ms of work), as that is what the budget can overrun by.
+RANK_CHUNK = 1_000
+PHRASE_CHUNK = 200
 PROGRESS_STEPS = 2_000  # SQLite: virtual machine steps between two looks at the clock
 TITLE_WEIGHT = 10.0
 _QUERY_CANCELED = "57014"
@@ -67,6 +71,7 @@ class Slices:
         self.connection = connection
         self.candidates = candidates
         self.params: dict[str, Any] = {}
+        self.phrase = False
         if connection.dialect.name == "sqlite":
             self.params["match"] = to_fts5(tree)
             join = " JOIN articles a ON a.id = f.rowid" if since else ""
@@ -88,7 +93,8 @@ class Slices:
             weights = f"'{{{1 / TITLE_WEIGHT}, 0.2, 0.4, 1.0}}'"
             rank = f"ts_rank_cd({weights}, {schema.RANK_COLUMN}, {exact}, 1)"
             check = ""
-            if has_phrase(tree):
+            self.phrase = has_phrase(tree)
+            if self.phrase:
                 check = f", {schema.vector_expression('a')} @@ {exact} AS phrase_holds"
             self.ranked = self._bind(
                 f"""
@@ -155,7 +161,8 @@ class Slices:
         return rows, None
 
     def _postgres_slice(self, low: int, high: int, room: int, deadline: Deadline) -> tuple[Found, int | None]:
-        """The slice in chunks of ``RANK_CHUNK`` matches newest first, one statement per chunk."""
+        """The slice in chunks of matches newest first, one statement per chunk."""
+        size = PHRASE_CHUNK if self.phrase else RANK_CHUNK
         rows: Found = []
         while True:
             if deadline.passed():
@@ -163,7 +170,7 @@ class Slices:
             self._time_limit(deadline)
             try:
                 result = self.connection.execute(
-                    self.ranked, {**self.params, "low": low, "high": high, "chunk": RANK_CHUNK}
+                    self.ranked, {**self.params, "low": low, "high": high, "chunk": size}
                 )
             except OperationalError as error:
                 if deadline.at is None or getattr(error.orig, "sqlstate", None) != _QUERY_CANCELED:
@@ -174,7 +181,7 @@ class Slices:
             rows += [(int(row[0]), float(row[1])) for row in chunk if row[1] is not None]
             if len(rows) >= room:
                 return rows[:room], None
-            if len(chunk) < RANK_CHUNK:
+            if len(chunk) < size:
                 return rows, None
             high = int(chunk[-1][0]) - 1  # every match above was ranked
 
