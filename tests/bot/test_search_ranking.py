@@ -13,6 +13,7 @@ from bot.models import Article, Source, utcnow
 from bot.search import schema
 from bot.search.engine import search_articles
 from bot.store import Store, _alembic_config, make_engine
+from tests.databases import postgresql_only
 
 _numbers = count(1)
 # Longer than the lead, so a word after it is "deep in the body" and never reaches the ranking vector.
@@ -71,9 +72,8 @@ def test_title_beats_lead_beats_deep_body_and_deep_matches_are_still_found(store
         assert scores[0] > scores[1] > scores[2] == 0.0
 
 
+@postgresql_only  # SQLite ranks the whole text with BM25; only PostgreSQL ranks by title and lead
 def test_deep_body_matches_tie_at_zero_and_come_newest_first_after_ranked_ones(store: Store) -> None:
-    if store.dialect == "sqlite":
-        pytest.skip("SQLite ranks the whole text with BM25; only PostgreSQL ranks by title and lead")
     older_deep = add(store, "Budget debate", FILLER + "A tariff was proposed.")
     lead = add(store, "Budget debate", "A tariff was proposed at the start of the session.")
     newer_deep = add(store, "Budget debate", FILLER + "A tariff was proposed.")
