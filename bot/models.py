@@ -55,6 +55,8 @@ class Source(SQLModel, table=True):
     options: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
+    # ``search`` sources: each topic request URL's validators (etag, last_modified) from the last poll.
+    query_validators: dict[str, list[str | None]] | None = Field(default=None, sa_column=Column(JSON))
     every_seconds: int = 600
     backfill_seconds: int = 86400
     origin: str = "config"  # "config" (from the TOML) or "chat" (added by an admin)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import httpx
-from sqlalchemy import Table, Update, bindparam, case, func, update
+from sqlalchemy import JSON, Table, Update, bindparam, case, func, update
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.models import Source, SourceEvent, Topic, UTCDateTime, utcnow
@@ -156,6 +156,7 @@ class Refresher:
             queries=tuple(t.query.source for t in topics),
             etag=source.etag,
             last_modified=source.last_modified,
+            validators={url: (v[0], v[1]) for url, v in (source.query_validators or {}).items()},
         )
         try:
             listing = await read_source(self.client, self.policy, spec, gate=self.gate)
@@ -327,6 +328,11 @@ class Refresher:
             "set_next_poll_at": now + _jittered(self._interval(source, now, listing, entries)),
             "new_entry_at": now if new else None,
             "owner": lease_owner,
+            "set_query_validators": (
+                {url: list(v) for url, v in listing.validators.items()}
+                if listing.validators is not None
+                else source.query_validators
+            ),
         }
         with self.store.session() as session:
             saved = session.connection().execute(_SAVE_SUCCESS, values)
@@ -404,6 +410,7 @@ def _save_success_statement() -> Update:
         .values(
             etag=bindparam("set_etag"),
             last_modified=bindparam("set_last_modified"),
+            query_validators=bindparam("set_query_validators", type_=JSON()),
             first_polled_at=bindparam("set_first_polled_at"),
             last_polled_at=bindparam("now"),
             last_success_at=bindparam("now"),

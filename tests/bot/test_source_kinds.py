@@ -249,6 +249,8 @@ async def test_search_and_gdelt_sources_ask_for_every_topic(
     app = Newswatch(settings, store, channels)
     try:
         report = await app.poll_once()
+        first_requests = len(news_site.requests)
+        again = await app.poll_once()  # nothing changed: each topic's search answers 304
     finally:
         await app.aclose()
         for channel in channels.values():
@@ -258,7 +260,16 @@ async def test_search_and_gdelt_sources_ask_for_every_topic(
         ("GDELT", "ok", 1),
         ("Search", "ok", 1),
     ]
-    asked = sorted(path for path, _ in news_site.requests if path.startswith(("/search?", "/api/")))
+    assert sorted((o.source, o.status, o.new_articles) for o in again.outcomes) == [
+        ("GDELT", "ok", 0),
+        ("Search", "not_modified", 0),
+    ]
+    searched_again = [h for p, h in news_site.requests[first_requests:] if p.startswith("/search?")]
+    assert len(searched_again) == 2
+    assert all(h.get("if-none-match") for h in searched_again)  # each topic's own validators went back
+    asked = sorted(
+        path for path, _ in news_site.requests[:first_requests] if path.startswith(("/search?", "/api/"))
+    )
     assert [p.split("?")[0] for p in asked] == ["/api/v2/doc/doc"] * 2 + ["/search"] * 2
     assert any("q=NATO%20expansion" in p for p in asked)
     assert any("query=%22ferry+timetable%22" in p and "timespan=1h" in p for p in asked)

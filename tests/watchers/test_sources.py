@@ -289,6 +289,42 @@ async def test_search_without_topics_reads_nothing_and_all_failing_is_an_error(n
         await read(SourceSpec("search", news_site.url + "/missing?q={query}", queries=("a", "b")))
 
 
+async def test_search_sends_each_topics_validators_and_keeps_a_failed_topics(news_site: LocalSite) -> None:
+    base = news_site.url
+    news_site.set("/s", Route("application/rss+xml", _rss(base, ("One", "/1"))))
+    template = base + "/{query}?x=1"
+    spec = SourceSpec("search", base + "/s?q={query}", queries=("grain", "ferry"))
+    async with httpx.AsyncClient() as client:
+        first = await read_source(client, POLICY, spec)
+        assert first.validators is not None
+        assert set(first.validators) == {
+            search_url(spec.url, "grain"),
+            search_url(spec.url, "ferry"),
+        }
+        again = await read_source(
+            client, POLICY, SourceSpec("search", spec.url, queries=spec.queries, validators=first.validators)
+        )
+        assert again.not_modified  # every topic's feed answered 304
+        assert again.entries == []
+        assert again.validators == first.validators
+        # one topic's feed changes, another's search fails: the first is read, the failed one keeps its own
+        news_site.set("/s", Route("application/rss+xml", _rss(base, ("One", "/1"), ("Two", "/2"))))
+        saved = {search_url(template, "missing"): ("W/old", None), **first.validators}  # those go stale
+        mixed = await read_source(
+            client,
+            POLICY,
+            SourceSpec("search", template, queries=("s", "missing"), validators=saved),
+        )
+    assert not mixed.not_modified
+    assert [e.title for e in mixed.entries] == ["One", "Two"]
+    assert mixed.validators is not None
+    assert mixed.validators[search_url(template, "missing")] == ("W/old", None)
+    assert set(mixed.validators) == {search_url(template, "s"), search_url(template, "missing")}
+    sent = [h.get("if-none-match") for _, h in news_site.requests]
+    assert sent[:2] == [None, None]
+    assert all(sent[2:4])  # the second read was conditional, per topic
+
+
 # ---------------------------------------------------------------- gdelt
 
 

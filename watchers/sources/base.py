@@ -29,12 +29,17 @@ XML_ACCEPT = ("application/xml", "text/xml", "*/*;q=0.5")
 JSON_ACCEPT = ("application/json", "*/*;q=0.5")
 
 
+Validators = tuple[str | None, str | None]
+"""``(etag, last_modified)`` of one response, sent back as If-None-Match / If-Modified-Since."""
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """What to read: the source's URL (a template for ``search``), its options and the topics' queries.
 
-    ``etag``/``last_modified`` are the validators saved from the previous poll; kinds that make one request
-    per poll (rss, page, sitemap) send them, kinds that make many (search, gdelt) cannot and ignore them.
+    ``etag``/``last_modified`` are the validators saved from the previous poll for kinds that make one
+    request per poll (rss, page, sitemap); ``validators`` holds them per request URL for ``search``, which
+    makes one request per topic. GDELT's API answers every query afresh and gets none.
     """
 
     kind: str
@@ -43,6 +48,7 @@ class SourceSpec:
     queries: tuple[str, ...] = ()
     etag: str | None = None
     last_modified: str | None = None
+    validators: Mapping[str, Validators] = field(default_factory=dict)
 
     def option_int(self, key: str, default: int) -> int:
         """An integer option, falling back to ``default`` when unset or not an integer."""
@@ -63,6 +69,8 @@ class SourceListing:
     etag: str | None = None
     last_modified: str | None = None
     response: FetchResult | None = None
+    validators: dict[str, Validators] | None = None
+    """Per request URL (``search``): what to save for the next poll; None for single-request kinds."""
 
     @classmethod
     def unchanged(cls, result: FetchResult) -> SourceListing:
