@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.migrations.columns import drop_columns
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -21,5 +23,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("topics", schema=None) as batch_op:
-        batch_op.drop_column("min_score")
+    drop_columns("topics", "min_score")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.migrations.columns import drop_columns
+
 revision = "0004"
 down_revision = "0002"
 branch_labels = None
@@ -22,5 +24,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources", schema=None) as batch_op:
-        batch_op.drop_column("options")
+    drop_columns("sources", "options")

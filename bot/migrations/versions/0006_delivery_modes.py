@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.migrations.columns import drop_columns
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -27,10 +29,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_column("in_digest")
-    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
-        batch_op.drop_column("last_digest_at")
-        batch_op.drop_column("muted_until")
-    with op.batch_alter_table("chats", schema=None) as batch_op:
-        batch_op.drop_column("quiet_hours")
+    drop_columns("deliveries", "in_digest")
+    drop_columns("subscriptions", "last_digest_at", "muted_until")
+    drop_columns("chats", "quiet_hours")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.migrations.columns import drop_columns
+
 revision = "0012"
 down_revision = "0011"
 branch_labels = None
@@ -21,6 +23,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # A plain DROP COLUMN (SQLite 3.35+ has it): a batch copy of ``sources`` would drop the table that
-    # articles' foreign keys point at, which SQLite refuses once there are articles.
-    op.execute("ALTER TABLE sources DROP COLUMN query_validators")
+    drop_columns("sources", "query_validators")
