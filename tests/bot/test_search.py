@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 from sqlmodel import select
 
 from bot.models import Article, Source, Story, utcnow
@@ -229,25 +229,38 @@ def test_bounded_work_ranks_only_the_newest_candidates_and_says_so(store: Store)
     assert full.hits[0].article_id == oldest
 
 
+def insert_old_rows(connection: Connection, *articles: tuple[int, str, str]) -> None:
+    """A source and ``(id, title, text)`` articles in plain SQL, as a database from before a migration
+    holds them (the models describe the newest schema only)."""
+    connection.execute(
+        text(
+            "INSERT INTO sources (id, name, url, kind, every_seconds, backfill_seconds, origin, paused, "
+            "consecutive_failures) VALUES (1, 'Old', 'https://o.example/f', 'rss', 600, 86400, 'config', "
+            "false, 0)"
+        )
+    )
+    for number, title, body in articles:
+        connection.execute(
+            text(
+                "INSERT INTO articles (id, source_id, url, title, text, summary, text_origin, content_hash, "
+                "alerted) VALUES (:id, 1, :url, :title, :text, '', 'feed', :hash, true)"
+            ),
+            {
+                "id": number,
+                "url": f"https://o.example/{number}",
+                "title": title,
+                "text": body,
+                "hash": f"h{number}",
+            },
+        )
+
+
 def test_the_migration_backfills_existing_articles(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "0001")
-            connection.execute(
-                text(
-                    "INSERT INTO sources (id, name, url, kind, every_seconds, backfill_seconds, "
-                    "origin, paused, consecutive_failures) VALUES (1, 'Old', 'https://o.example/f', "
-                    "'rss', 600, 86400, 'config', false, 0)"
-                )
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO articles (id, source_id, url, title, text, summary, text_origin, "
-                    "content_hash, alerted) VALUES (7, 1, 'https://o.example/1', 'Archived glacier "
-                    "report', 'Melting ice.', '', 'feed', 'h', true)"
-                )
-            )
+            insert_old_rows(connection, (7, "Archived glacier report", "Melting ice."))
     finally:
         engine.dispose()
     store = Store.open(database_url)
@@ -265,20 +278,7 @@ def test_0009_swaps_the_stored_vector_for_an_expression_index_with_data_in_place
     try:
         with engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "0008")
-            connection.execute(
-                text(
-                    "INSERT INTO sources (id, name, url, kind, every_seconds, backfill_seconds, "
-                    "origin, paused, consecutive_failures) VALUES (1, 'Old', 'https://o.example/f', "
-                    "'rss', 600, 86400, 'config', false, 0)"
-                )
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO articles (id, source_id, url, title, text, summary, text_origin, "
-                    "content_hash, alerted) VALUES (7, 1, 'https://o.example/1', 'Zürich glacier "
-                    "report', 'Melting ice near the café.', '', 'feed', 'h', true)"
-                )
-            )
+            insert_old_rows(connection, (7, "Zürich glacier report", "Melting ice near the café."))
             command.upgrade(_alembic_config(connection), "0009")
             columns = {c["name"] for c in inspect(connection).get_columns("articles")}
             assert schema.VECTOR_COLUMN not in columns

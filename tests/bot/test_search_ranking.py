@@ -13,6 +13,7 @@ from bot.models import Article, Source, utcnow
 from bot.search import schema
 from bot.search.engine import search_articles
 from bot.store import Store, _alembic_config, make_engine
+from tests.bot.test_search import insert_old_rows
 from tests.databases import postgresql_only
 
 _numbers = count(1)
@@ -108,31 +109,12 @@ def test_0011_adds_the_ranking_vector_to_existing_rows_and_downgrades_to_0010(da
     try:
         with engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "0010")
-            connection.execute(
-                text(
-                    "INSERT INTO sources (id, name, url, kind, every_seconds, backfill_seconds, "
-                    "origin, paused, consecutive_failures) VALUES (1, 'Old', 'https://o.example/f', "
-                    "'rss', 600, 86400, 'config', false, 0)"
-                )
-            )
-            for number, title, body in (
+            insert_old_rows(
+                connection,
                 (7, "Avalanche warning", "Snow fell all night."),
                 (8, "Mountain report", "An avalanche closed the pass."),
                 (9, "Mountain report", FILLER + "An avalanche closed the pass."),
-            ):
-                connection.execute(
-                    text(
-                        "INSERT INTO articles (id, source_id, url, title, text, summary, text_origin, "
-                        "content_hash, alerted) VALUES (:id, 1, :url, :title, :text, '', 'feed', :hash, true)"
-                    ),
-                    {
-                        "id": number,
-                        "url": f"https://o.example/{number}",
-                        "title": title,
-                        "text": body,
-                        "hash": f"h{number}",
-                    },
-                )
+            )
     finally:
         engine.dispose()
     store = Store.open(database_url)  # upgrades to head
