@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import count
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from bot.models import Article, Source, utcnow
+from bot.models import Article, utcnow
 from bot.search import schema
 from bot.search.engine import search_articles
 from bot.store import Store, _alembic_config, make_engine
-from tests.bot.test_search import insert_old_rows
+from tests.bot.test_search import insert_old_rows, store
 from tests.databases import postgresql_only
+
+__all__ = ["store"]  # the fixture: a store with one source, "Wire"
 
 _numbers = count(1)
 # Longer than the lead, so a word after it is "deep in the body" and never reaches the ranking vector.
 FILLER = "Officials gave a long briefing on many unrelated matters before the questions began. " * 3
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    opened = Store.open(database_url)
-    with opened.session() as session:
-        session.add(Source(id=1, name="Wire", url="https://wire.example/feed"))
-    yield opened
-    opened.close()
 
 
 def add(store: Store, title: str, body: str) -> int:
