@@ -26,8 +26,14 @@ log = logging.getLogger(__name__)
 MAX_PAGE_BYTES = 3_000_000
 # Precision mode first (it drops "related stories" and teasers that balanced mode keeps); when it finds
 # almost nothing, balanced mode gets a second try and the longer text wins. Measured on the
-# article-extraction benchmark (bench/bench_extract.py): F1 0.969 against 0.953 for trafilatura's defaults.
+# article-extraction benchmark (bench/bench_extract.py): F1 0.973 against 0.953 for trafilatura's defaults.
 RETRY_BELOW_CHARS = 300
+# trafilatura's full pass also runs readability and jusText and keeps the best; that comparison is what
+# rescues pages where its own pass finds little, and it costs about a third of the time. So the fast pass
+# (no comparison) comes first and is kept when it found this much text; a shorter result gets the full
+# pass. On the benchmark: F1 0.9731 at 1.4x the pages/s of the full pass alone (0.9708); any threshold
+# from 500 to 700 characters gives that F1, 300 and 1,000 give 0.970 and 0.971.
+FULL_PASS_BELOW_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,9 @@ def extract_page(html: bytes | str, *, url: str, content_type: str = "") -> Page
     if tree is None:
         return PageText(text="")
     head = _head_metadata(tree)
-    doc = _trafilatura(tree, url, favor_precision=True)
+    doc = _trafilatura(tree, url, favor_precision=True, fast=True)
+    if doc is None or len((doc.text or "").strip()) < FULL_PASS_BELOW_CHARS:
+        doc = _trafilatura(tree, url, favor_precision=True)
     if doc is None or len((doc.text or "").strip()) < RETRY_BELOW_CHARS:
         balanced = _trafilatura(tree, url, favor_precision=False)
         if balanced is not None and len(balanced.text or "") > len((doc.text or "") if doc else ""):
@@ -84,7 +92,9 @@ def extract_page(html: bytes | str, *, url: str, content_type: str = "") -> Page
     )
 
 
-def _trafilatura(tree: HtmlElement, url: str, *, favor_precision: bool) -> Document | None:
+def _trafilatura(
+    tree: HtmlElement, url: str, *, favor_precision: bool, fast: bool = False
+) -> Document | None:
     try:
         doc = trafilatura.bare_extraction(
             tree,
@@ -93,6 +103,7 @@ def _trafilatura(tree: HtmlElement, url: str, *, favor_precision: bool) -> Docum
             include_comments=False,
             include_tables=True,
             favor_precision=favor_precision,
+            fast=fast,
         )
     except Exception as exc:  # trafilatura raises many kinds on hostile markup; one page must not stop a poll
         log.warning("extraction_failed url=%s error=%s", url, exc)
