@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, func, insert, update
+from sqlalchemy import bindparam, case, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -46,12 +46,30 @@ from watchers.stories import ArticleFeatures, StoryProfile, extract_features
 ARTICLES = Article.__table__.c  # type: ignore[attr-defined]
 STORIES = Story.__table__.c  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__.c  # type: ignore[attr-defined]
+MATCHES = Match.__table__.c  # type: ignore[attr-defined]
 # Built once: the rows of one article are plain Core inserts on the session's connection. The ORM's unit of
 # work (identity map, flush bookkeeping) and a savepoint around each insert cost more than the inserts;
 # a clash with a row another replica wrote rolls back the whole transaction anyway (``_StoredMeanwhile``).
 _INSERT_ARTICLE = insert(Article.__table__).returning(ARTICLES.id)  # type: ignore[attr-defined]
 _INSERT_HOME = insert(ArticleHome.__table__)  # type: ignore[attr-defined]
 _INSERT_MATCH = insert(Match.__table__)  # type: ignore[attr-defined]
+_PAGES_BY_HASH = (
+    select(ARTICLES.url)
+    .where(ARTICLES.content_hash == bindparam("hash"), ARTICLES.text_origin == "page")
+    .limit(50)
+)
+_STORY_OF_ARTICLE = select(ARTICLES.story_id).where(ARTICLES.id == bindparam("article"))
+_TOPICS_OF_ARTICLE = select(MATCHES.topic_id).where(MATCHES.article_id == bindparam("article"))
+_TOUCH_STORY = (
+    update(Story.__table__)  # type: ignore[attr-defined]
+    .where(STORIES.id == bindparam("story"))
+    .values(updated_at=bindparam("now"))
+)
+_MARK_UPDATES = (
+    update(Delivery.__table__)  # type: ignore[attr-defined]
+    .where(DELIVERIES.story_id == bindparam("story"), DELIVERIES.status == "sent")
+    .values(pending_update=True)
+)
 
 
 @dataclass(frozen=True)
@@ -106,10 +124,8 @@ def _same_page_elsewhere(session: Session, data: ArticleData) -> bool:
     if data.text_origin != "page" or not data.content_hash:
         return False
     host = urlsplit(data.url).hostname
-    same_text = select(ARTICLES.url).where(
-        ARTICLES.content_hash == data.content_hash, ARTICLES.text_origin == "page"
-    )
-    return any(urlsplit(url).hostname == host for url in run(session, same_text.limit(50)).scalars())
+    same_text = run(session, _PAGES_BY_HASH, {"hash": data.content_hash}).scalars()
+    return any(urlsplit(url).hostname == host for url in same_text)
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
@@ -247,7 +263,7 @@ def _add_home(
     now: datetime,
 ) -> StoredArticle | None:
     """Record another outlet carrying a stored article: a home, topics it newly matched, alert updates."""
-    found = run(session, select(ARTICLES.story_id).where(ARTICLES.id == article_id)).first()
+    found = run(session, _STORY_OF_ARTICLE, {"article": article_id}).first()
     if found is None or found[0] is None:
         return None
     story_id: int = found[0]
@@ -255,9 +271,9 @@ def _add_home(
         run(session, _INSERT_HOME, [_home(article_id, source_id, data, now)])
     except IntegrityError:
         raise _StoredMeanwhile from None
-    matched = set(session.exec(select(Match.topic_id).where(Match.article_id == article_id)).all())
+    matched = set(run(session, _TOPICS_OF_ARTICLE, {"article": article_id}).scalars())
     _add_matches(session, article_id, story_id, [m for m in matches if m.topic_id not in matched], now)
-    run(session, update(Story.__table__).where(STORIES.id == story_id).values(updated_at=now))  # type: ignore[attr-defined]
+    run(session, _TOUCH_STORY, {"story": story_id, "now": now})
     deliveries = updates = 0
     if alert:
         updates = _mark_updates(session, story_id)
@@ -316,12 +332,7 @@ def _join_story(session: Session, story_id: int, data: ArticleData, summary: str
 
 def _mark_updates(session: Session, story_id: int) -> int:
     """Flag the story's sent alerts for an update (one UPDATE); how many there are."""
-    marked = run(
-        session,
-        update(Delivery.__table__)  # type: ignore[attr-defined]
-        .where(DELIVERIES.story_id == story_id, DELIVERIES.status == "sent")
-        .values(pending_update=True),
-    )
+    marked = run(session, _MARK_UPDATES, {"story": story_id})
     return int(getattr(marked, "rowcount", 0))
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Executable, Result, bindparam, delete, func, insert, or_, select
@@ -68,9 +69,62 @@ FINGERPRINTS = ArticleFingerprint.__table__.c  # type: ignore[attr-defined]
 TERMS = StoryTerm.__table__.c  # type: ignore[attr-defined]
 FREQUENCIES = TermFrequency.__table__.c  # type: ignore[attr-defined]
 
+# The lookups of every stored article, built once with bind parameters: building a statement (columns'
+# operators, coercions) cost as much as running it, and a statement object is also its own cache key.
+_HOME_BY_URL = select(HOMES.id).where(HOMES.url == bindparam("url")).limit(1)
+_HOME_BY_URL_OR_GUID = (
+    select(HOMES.id)
+    .where(
+        or_(
+            HOMES.url == bindparam("url"),
+            (HOMES.source_id == bindparam("source")) & (HOMES.guid == bindparam("guid")),
+        )
+    )
+    .limit(1)
+)
+_ARTICLE_BY_GUID = select(HOMES.article_id).where(HOMES.guid == bindparam("guid")).limit(1)
+_ARTICLES_BY_HASH = select(ARTICLES.id, ARTICLES.title).where(
+    ARTICLES.content_hash == bindparam("hash"), func.length(ARTICLES.text) >= MIN_HASHED_TEXT
+)
+_NEAR_FINGERPRINTS = (
+    select(FINGERPRINTS.article_id, FINGERPRINTS.simhash, ARTICLES.title)
+    .join(Article.__table__, ARTICLES.id == FINGERPRINTS.article_id)  # type: ignore[attr-defined]
+    .where(
+        FINGERPRINTS.band.in_(bindparam("bands", expanding=True)),
+        FINGERPRINTS.seen_at >= bindparam("low"),
+        FINGERPRINTS.seen_at <= bindparam("high"),
+    )
+    .distinct()
+)
+_FREQUENCIES = select(FREQUENCIES.term, FREQUENCIES.documents).where(
+    FREQUENCIES.term.in_(bindparam("terms", expanding=True))
+)
+_CANDIDATE_STORIES = (
+    select(TERMS.story_id)
+    .where(
+        TERMS.term.in_(bindparam("terms", expanding=True)),
+        TERMS.seen_at >= bindparam("low"),
+        TERMS.seen_at <= bindparam("high"),
+    )
+    .group_by(TERMS.story_id)
+    .order_by(func.count().desc(), TERMS.story_id.desc())
+    .limit(CANDIDATE_STORIES)
+)
+_PROFILE_TERMS = select(TERMS.story_id, TERMS.term, TERMS.weight).where(
+    TERMS.story_id.in_(bindparam("stories", expanding=True))
+)
+_PROFILE_LATEST = (
+    select(TERMS.story_id, func.max(TERMS.seen_at))
+    .where(TERMS.story_id.in_(bindparam("stories", expanding=True)))
+    .group_by(TERMS.story_id)
+)
+_DROP_PROFILE = delete(StoryTerm.__table__).where(TERMS.story_id == bindparam("story"))  # type: ignore[attr-defined]
+_INSERT_PROFILE = insert(StoryTerm.__table__)  # type: ignore[attr-defined]
+_INSERT_FINGERPRINT = insert(ArticleFingerprint.__table__)  # type: ignore[attr-defined]
+
 
 def run(
-    session: Session, statement: Executable, rows: list[dict[str, Any]] | None = None
+    session: Session, statement: Executable, rows: list[dict[str, Any]] | dict[str, Any] | None = None
 ) -> Result[*tuple[Any, ...]]:
     """Execute a Core statement on the session's connection, inside its transaction."""
     return session.connection().execute(statement, rows)
@@ -83,10 +137,11 @@ def article_time(data: ArticleData, now: datetime) -> datetime:
 
 def known_home(session: Session, data: ArticleData, source_id: int) -> bool:
     """Whether this URL, or this source's guid, is stored already."""
-    same = HOMES.url == data.url
     if data.guid:
-        same = or_(same, (HOMES.source_id == source_id) & (HOMES.guid == data.guid))
-    return run(session, select(HOMES.id).where(same).limit(1)).first() is not None
+        found = run(session, _HOME_BY_URL_OR_GUID, {"url": data.url, "source": source_id, "guid": data.guid})
+    else:
+        found = run(session, _HOME_BY_URL, {"url": data.url})
+    return found.first() is not None
 
 
 def similar_titles(a: str, b: str) -> bool:
@@ -121,18 +176,13 @@ def same_article(
     ``fingerprint`` is ``text_fingerprint(data.text)`` when the caller has it already.
     """
     if data.guid and len(data.guid) >= MIN_SHARED_GUID:
-        found = run(session, select(HOMES.article_id).where(HOMES.guid == data.guid).limit(1)).first()
+        found = run(session, _ARTICLE_BY_GUID, {"guid": data.guid}).first()
         if found is not None:
             return found[0], "guid"
     if len(data.text) < MIN_HASHED_TEXT:
         return None
     if data.content_hash:
-        hashed = run(
-            session,
-            select(ARTICLES.id, ARTICLES.title).where(
-                ARTICLES.content_hash == data.content_hash, func.length(ARTICLES.text) >= MIN_HASHED_TEXT
-            ),
-        ).all()
+        hashed = run(session, _ARTICLES_BY_HASH, {"hash": data.content_hash}).all()
         for article_id, title in hashed:
             if article_id is not None and similar_titles(title, data.title):
                 return article_id, "hash"
@@ -140,17 +190,8 @@ def same_article(
         fingerprint = text_fingerprint(data.text)
     if fingerprint is None:
         return None
-    rows = run(
-        session,
-        select(FINGERPRINTS.article_id, FINGERPRINTS.simhash, ARTICLES.title)
-        .join(Article.__table__, ARTICLES.id == FINGERPRINTS.article_id)  # type: ignore[attr-defined]
-        .where(
-            FINGERPRINTS.band.in_(band_keys(fingerprint)),
-            FINGERPRINTS.seen_at >= when - window,
-            FINGERPRINTS.seen_at <= when + window,
-        )
-        .distinct(),
-    ).all()
+    bands = {"bands": band_keys(fingerprint), "low": when - window, "high": when + window}
+    rows = run(session, _NEAR_FINGERPRINTS, bands).all()
     for article_id, stored, title in rows:
         if near_duplicate(fingerprint, int(stored, 16)) and similar_titles(title, data.title):
             return article_id, "simhash"
@@ -169,18 +210,13 @@ def add_fingerprint(
         {"article_id": article_id, "band": band, "simhash": hexed, "seen_at": when}
         for band in band_keys(fingerprint)
     ]
-    run(session, insert(ArticleFingerprint.__table__), rows)  # type: ignore[attr-defined]
+    run(session, _INSERT_FINGERPRINT, rows)
 
 
 def document_frequency(session: Session, terms: Iterable[str]) -> DocumentFrequency:
     """The running document counts for ``terms`` (and the total), as stored now."""
     wanted = sorted(set(terms) | {ALL_ARTICLES})
-    counts = {
-        term: documents
-        for term, documents in run(
-            session, select(FREQUENCIES.term, FREQUENCIES.documents).where(FREQUENCIES.term.in_(wanted))
-        )
-    }
+    counts = {term: documents for term, documents in run(session, _FREQUENCIES, {"terms": wanted})}
     return DocumentFrequency(counts.pop(ALL_ARTICLES, 0), counts)
 
 
@@ -188,14 +224,17 @@ def count_document(session: Session, features: ArticleFeatures) -> None:
     """Add one article to the document counts: one upsert statement run for every term (compiled once,
     cached), terms in a fixed order so concurrent replicas lock rows alike and never deadlock."""
     rows = [{"term": t} for t in sorted(set(features.terms) | {ALL_ARTICLES})]
-    dialect = session.get_bind().dialect.name
+    run(session, _count_upsert(session.get_bind().dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _count_upsert(dialect: str) -> Executable:
     upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
+    return (
         upsert(TermFrequency.__table__)  # type: ignore[attr-defined]
         .values(term=bindparam("term"), documents=1)
         .on_conflict_do_update(index_elements=["term"], set_={"documents": FREQUENCIES.documents + 1})
     )
-    run(session, statement, rows)
 
 
 def find_story(
@@ -206,18 +245,8 @@ def find_story(
     if not keys:
         return None
     window = grouping.window
-    candidates = run(
-        session,
-        select(TERMS.story_id)
-        .where(
-            TERMS.term.in_(keys),
-            TERMS.seen_at >= features.when - window,
-            TERMS.seen_at <= features.when + window,
-        )
-        .group_by(TERMS.story_id)
-        .order_by(func.count().desc(), TERMS.story_id.desc())
-        .limit(CANDIDATE_STORIES),
-    ).scalars()
+    wanted = {"terms": list(keys), "low": features.when - window, "high": features.when + window}
+    candidates = run(session, _CANDIDATE_STORIES, wanted).scalars()
     story_ids = list(candidates)
     if not story_ids:
         return None
@@ -230,13 +259,9 @@ def load_profiles(session: Session, story_ids: list[int]) -> list[StoryProfile]:
     """The stories' index rows as profiles; the latest time is read once per story, not once per row
     (turning a stored time into a datetime costs more than reading the row)."""
     profiles = {sid: StoryProfile(sid) for sid in story_ids}
-    wanted = TERMS.story_id.in_(story_ids)
-    for story_id, term, weight in run(
-        session, select(TERMS.story_id, TERMS.term, TERMS.weight).where(wanted)
-    ):
+    for story_id, term, weight in run(session, _PROFILE_TERMS, {"stories": story_ids}):
         profiles[story_id].terms[term] = weight
-    latest = select(TERMS.story_id, func.max(TERMS.seen_at)).where(wanted).group_by(TERMS.story_id)
-    for story_id, seen in run(session, latest):
+    for story_id, seen in run(session, _PROFILE_LATEST, {"stories": story_ids}):
         profiles[story_id].last_seen = seen
     return list(profiles.values())
 
@@ -245,9 +270,9 @@ def update_profile(session: Session, current: StoryProfile, features: ArticleFea
     """Fold the article's features into the story's index rows (rewritten whole: a profile is small)."""
     story_id = current.story_id
     merged = current.merged(features)
-    run(session, delete(StoryTerm.__table__).where(TERMS.story_id == story_id))  # type: ignore[attr-defined]
+    run(session, _DROP_PROFILE, {"story": story_id})
     rows = [
         {"story_id": story_id, "term": term, "weight": weight, "seen_at": merged.last_seen}
         for term, weight in sorted(merged.terms.items())
     ]
-    run(session, insert(StoryTerm.__table__), rows)  # type: ignore[attr-defined]
+    run(session, _INSERT_PROFILE, rows)
