@@ -102,8 +102,9 @@ def tokens(text: str) -> list[Token]:
 
 
 def words(text: str) -> list[str]:
-    """The folded words of ``text``, in order."""
-    return [fold(raw) for raw in TOKEN.findall(text) if raw != "\n"]
+    """The folded words of ``text``, in order (``split_tokens`` may straighten an apostrophe, which
+    ``fold`` drops with the possessive anyway)."""
+    return [fold(raw) for raw in split_tokens(text) if raw != "\n"]
 
 
 def normalise(text: str) -> str:
