@@ -216,7 +216,7 @@ def add_fingerprint(
 def document_frequency(session: Session, terms: Iterable[str]) -> DocumentFrequency:
     """The running document counts for ``terms`` (and the total), as stored now."""
     wanted = sorted(set(terms) | {ALL_ARTICLES})
-    counts = {term: documents for term, documents in run(session, _FREQUENCIES, {"terms": wanted})}
+    counts: dict[str, int] = dict(run(session, _FREQUENCIES, {"terms": wanted}).all())
     return DocumentFrequency(counts.pop(ALL_ARTICLES, 0), counts)
 
 
@@ -259,9 +259,10 @@ def load_profiles(session: Session, story_ids: list[int]) -> list[StoryProfile]:
     """The stories' index rows as profiles; the latest time is read once per story, not once per row
     (turning a stored time into a datetime costs more than reading the row)."""
     profiles = {sid: StoryProfile(sid) for sid in story_ids}
-    for story_id, term, weight in run(session, _PROFILE_TERMS, {"stories": story_ids}):
+    # .all() fetches in one call; iterating a result fetches row by row, most of the cost here
+    for story_id, term, weight in run(session, _PROFILE_TERMS, {"stories": story_ids}).all():
         profiles[story_id].terms[term] = weight
-    for story_id, seen in run(session, _PROFILE_LATEST, {"stories": story_ids}):
+    for story_id, seen in run(session, _PROFILE_LATEST, {"stories": story_ids}).all():
         profiles[story_id].last_seen = seen
     return list(profiles.values())
 
