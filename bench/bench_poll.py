@@ -6,8 +6,12 @@ interpreter's lock):
 2. feed parsing alone (entries/s through ``watchers.feeds.parse_feed``);
 3. a cycle where ``--changed`` sources publish ``--new`` entries each and the rest answer 304: new articles/s
    end to end (page fetched from loopback, extracted, matched against the demo topics, stored in SQLite);
-4. the plain baseline on the same new entries: ``httpx`` GET of each changed feed, ``feedparser.parse``,
-   GET of each new page, ``trafilatura.extract``, one SQLite INSERT per article; and the ratio.
+   the cycle's time includes polling the sources that answered 304;
+4. the same work on the sources that published only (they publish again, only they are refreshed, then
+   alerts are dispatched): new articles/s end to end with nothing else in the time, which is what the
+   baseline does;
+5. the plain baseline on the same new entries: ``httpx`` GET of each changed feed, ``feedparser.parse``,
+   GET of each new page, ``trafilatura.extract``, one SQLite INSERT per article; and the ratio to 4.
 Every figure is the median of ``--repeat`` runs, given twice: per wall-clock second, and per CPU second
 of this process (``time.process_time``, all its threads), which is what "on one core" means and what
 stays meaningful when other work shares the machine. Peak memory is this process's maximum resident set
@@ -41,10 +45,12 @@ sys.path.insert(0, str(ROOT))
 import feedparser  # noqa: E402
 import httpx  # noqa: E402
 import trafilatura  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from bot import sample_news  # noqa: E402
 from bot.app import Newswatch  # noqa: E402
 from bot.catalog import sync_config  # noqa: E402
+from bot.models import Source  # noqa: E402
 from bot.sample_site import LocalSite, Route  # noqa: E402
 from bot.settings import settings_from_dict  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -154,7 +160,12 @@ async def _ours(args: argparse.Namespace, url: str, folder: Path) -> dict[str, l
     store = Store.open(settings.database_url())
     sync_config(store, settings)
     app = Newswatch(settings, store, {})
-    figures: dict[str, list[float]] = {"304": [], "new": [], "cycle": [], "304cpu": [], "newcpu": []}
+    with store.session() as session:
+        by_url = {s.url: s.id for s in session.exec(select(Source)).all()}
+    publishing = [by_url[f"{url}/feeds/{i}.xml"] for i in range(args.changed)]
+    figures: dict[str, list[float]] = {
+        "304": [], "new": [], "cycle": [], "304cpu": [], "newcpu": [], "only": [], "onlycpu": []
+    }  # fmt: skip
     try:
         started = time.perf_counter()
         await app.poll_once()  # warm-up: backlog stored silently, validators saved
@@ -180,9 +191,20 @@ async def _ours(args: argparse.Namespace, url: str, folder: Path) -> dict[str, l
                 figures["new"].append(new / elapsed)
                 figures["newcpu"].append(new / cpu)
                 figures["cycle"].append(args.sources / elapsed)
-                rate, rate_cpu = baseline_rate(url, args, folder)
+                rate, rate_cpu = baseline_rate(url, args, folder)  # this generation's new entries
                 figures.setdefault("baseline", []).append(rate)
                 figures.setdefault("baselinecpu", []).append(rate_cpu)
+                await client.get(url + "/__publish")
+                started, cpu = time.perf_counter(), time.process_time()
+                outcomes = await app.refresh_sources(publishing)
+                await app.dispatcher.dispatch_pending()
+                elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+                new = sum(o.new_articles for o in outcomes)
+                assert new == args.changed * args.new, (
+                    f"stored {new} new articles from the publishing sources"
+                )
+                figures["only"].append(new / elapsed)
+                figures["onlycpu"].append(new / cpu)
     finally:
         await app.aclose()
         store.close()
@@ -214,7 +236,7 @@ def baseline_rate(url: str, args: argparse.Namespace, folder: Path) -> tuple[flo
     with httpx.Client() as client:
         for source in range(args.changed):
             parsed = feedparser.parse(client.get(f"{url}/feeds/{source}.xml").content)
-            for entry in parsed.entries:
+            for entry in parsed.entries[: args.new]:  # this generation (newest first); ours took the last
                 if db.execute("SELECT 1 FROM articles WHERE url = ?", (entry.link,)).fetchone():
                     continue
                 html = client.get(entry.link).text
@@ -274,9 +296,10 @@ def main() -> None:
     print(
         f"  feed parsing (entries):         {median(parse):10.0f}  {median(parse_cpu):10.0f}   target >= 1000"
     )
-    print(f"  new articles end to end:        {m['new']:10.1f}  {m['newcpu']:10.1f}   target >= 80")
+    print(f"  new articles, whole cycle:      {m['new']:10.1f}  {m['newcpu']:10.1f}   (with the 304s' time)")
+    print(f"  new articles end to end:        {m['only']:10.1f}  {m['onlycpu']:10.1f}   target >= 80")
     print(f"  baseline (feedparser+trafilatura+SQLite): {m['baseline']:.1f}  {m['baselinecpu']:10.1f}")
-    ratio, ratio_cpu = m["new"] / m["baseline"], m["newcpu"] / m["baselinecpu"]
+    ratio, ratio_cpu = m["only"] / m["baseline"], m["onlycpu"] / m["baselinecpu"]
     print(f"  ratio ours / baseline:          {ratio:10.2f}  {ratio_cpu:10.2f}")
     print(f"  sources/s in the cycle with new entries: {m['cycle']:.0f} (wall)")
     print(f"  peak memory (max RSS, ours):   {_PEAK_BEFORE_BASELINE[0] / 1024:8.0f} MiB")
