@@ -157,6 +157,7 @@ class Refresher:
             etag=source.etag,
             last_modified=source.last_modified,
             validators={url: (v[0], v[1]) for url, v in (source.query_validators or {}).items()},
+            body_hash=source.body_hash,
         )
         try:
             listing = await read_source(self.client, self.policy, spec, gate=self.gate)
@@ -323,6 +324,7 @@ class Refresher:
             "source_id": source.id,
             "set_etag": listing.etag,
             "set_last_modified": listing.last_modified,
+            "set_body_hash": listing.body_hash,
             "set_first_polled_at": source.first_polled_at or now,
             "now": now,
             "set_next_poll_at": now + _jittered(self._interval(source, now, listing, entries)),
@@ -410,6 +412,7 @@ def _save_success_statement() -> Update:
         .values(
             etag=bindparam("set_etag"),
             last_modified=bindparam("set_last_modified"),
+            body_hash=bindparam("set_body_hash"),
             query_validators=bindparam("set_query_validators", type_=JSON()),
             first_polled_at=bindparam("set_first_polled_at"),
             last_polled_at=bindparam("now"),

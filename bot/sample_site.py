@@ -30,7 +30,8 @@ class Route:
     ``encoding`` serves ``body`` as it is with that Content-Encoding (for hand-made gzip bombs);
     ``repeat`` sends ``body`` that many times (a huge response that the server never holds in memory);
     ``truncate_at`` announces the full length but closes the connection after that many bytes;
-    ``declare_length=False`` sends no Content-Length (the body ends when the connection closes).
+    ``declare_length=False`` sends no Content-Length (the body ends when the connection closes);
+    ``validators=False`` sends neither ETag nor Last-Modified and never answers 304 (many feeds in the wild).
     """
 
     content_type: str
@@ -43,6 +44,7 @@ class Route:
     repeat: int = 1
     truncate_at: int | None = None
     declare_length: bool = True
+    validators: bool = True
     modified: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
 
     @property
@@ -117,7 +119,7 @@ class LocalSite:
         if route.delay:
             time.sleep(route.delay)
         headers = dict(route.headers)
-        if route.status == 200:
+        if route.status == 200 and route.validators:
             headers.setdefault("ETag", route.etag)
             headers.setdefault("Last-Modified", format_datetime(route.modified, usegmt=True))
             if request.headers.get("If-None-Match") == route.etag:

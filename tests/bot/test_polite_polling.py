@@ -17,6 +17,7 @@ from bot.models import Article, Source, SourceEvent
 from bot.sample_site import LocalSite, Route
 from bot.settings import settings_from_dict
 from bot.store import Store
+from watchers.sources import rss as rss_reader
 
 RSS = "application/rss+xml"
 
@@ -241,3 +242,42 @@ async def test_a_refresh_frees_its_lease_with_the_health_write_and_never_another
     assert await app.refresh_source(fine) is None
     with app.store.session() as session:
         assert session.get(Source, fine).lease_owner == "other:1"  # type: ignore[union-attr]
+
+
+async def test_a_feed_without_validators_is_not_parsed_again_when_its_bytes_are_the_same(
+    news_site: LocalSite, tmp_path: Path, apps: list[Newswatch], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC)
+    news_site.set("/plain.xml", Route(RSS, rss(news_site, [("First report", now)]), validators=False))
+    news_site.set("/news/0.html", page("First report"))
+    news_site.set("/news/1.html", page("Second report"))
+    app = await make_app(tmp_path, [("Plain", news_site.url + "/plain.xml")])
+    apps.append(app)
+    parsed: list[str] = []
+    real_parse = rss_reader.parse_feed
+
+    def counted(body: bytes, *, url: str, content_type: str = "") -> Any:
+        parsed.append(url)
+        return real_parse(body, url=url, content_type=content_type)
+
+    monkeypatch.setattr(rss_reader, "parse_feed", counted)
+
+    [first] = (await app.poll_once()).outcomes
+    assert (first.status, first.new_articles, len(parsed)) == ("ok", 1, 1)
+    requests = len(news_site.requests)
+
+    [same] = (await app.poll_once()).outcomes
+    assert same.status == "not_modified"  # fetched in full (no validators to send), not parsed
+    assert len(parsed) == 1
+    conditional = [h for p, h in news_site.requests[requests:] if p == "/plain.xml"][-1]
+    assert "if-none-match" not in conditional
+    assert "if-modified-since" not in conditional
+    assert source(app, "Plain").body_hash is not None
+
+    two = rss(news_site, [("First report", now), ("Second report", now + timedelta(minutes=1))])
+    news_site.set("/plain.xml", Route(RSS, two, validators=False))
+    [changed] = (await app.poll_once()).outcomes
+    assert (changed.status, changed.new_articles, len(parsed)) == ("ok", 1, 2)
+    with app.store.session() as session:
+        titles = sorted(a.title for a in session.exec(select(Article)).all())
+    assert titles == ["First report", "Second report"]

@@ -6,6 +6,7 @@ a sitemap index, one search per topic), so the pipeline only says *what* to read
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -49,6 +50,8 @@ class SourceSpec:
     etag: str | None = None
     last_modified: str | None = None
     validators: Mapping[str, Validators] = field(default_factory=dict)
+    body_hash: str | None = None
+    """``body_digest`` of the last listing body parsed (``rss``): the same bytes again cost no parsing."""
 
     def option_int(self, key: str, default: int) -> int:
         """An integer option, falling back to ``default`` when unset or not an integer."""
@@ -71,18 +74,37 @@ class SourceListing:
     response: FetchResult | None = None
     validators: dict[str, Validators] | None = None
     """Per request URL (``search``): what to save for the next poll; None for single-request kinds."""
+    body_hash: str | None = None
+    """What to save as ``SourceSpec.body_hash`` for the next poll."""
 
     @classmethod
-    def unchanged(cls, result: FetchResult) -> SourceListing:
-        """A 304: no entries, the validators kept for the next poll."""
+    def unchanged(cls, result: FetchResult, body_hash: str | None = None) -> SourceListing:
+        """A 304, or the same bytes as last time: no entries, the validators kept for the next poll."""
         return cls(
-            [], not_modified=True, etag=result.etag, last_modified=result.last_modified, response=result
+            [],
+            not_modified=True,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            response=result,
+            body_hash=body_hash,
         )
 
     @classmethod
-    def of(cls, entries: list[FeedEntry], result: FetchResult) -> SourceListing:
+    def of(cls, entries: list[FeedEntry], result: FetchResult, body_hash: str | None = None) -> SourceListing:
         """What one listing response held, with its validators for the next conditional request."""
-        return cls(entries, etag=result.etag, last_modified=result.last_modified, response=result)
+        return cls(
+            entries,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            response=result,
+            body_hash=body_hash,
+        )
+
+
+def body_digest(body: bytes) -> str:
+    """A listing body's fingerprint: many feeds send neither ETag nor Last-Modified, or a CDN drops them,
+    and answer every poll with the same bytes; comparing digests spares parsing them again."""
+    return hashlib.sha256(body).hexdigest()
 
 
 async def conditional_fetch(
