@@ -44,3 +44,13 @@ def test_any_text_tokenises_like_the_regex(text: str) -> None:
     fast = split_tokens(text)
     assert [t.translate(_STRAIGHT) for t in fast] == reference(text)
     assert [fold(t) for t in fast] == [fold(t) for t in TOKEN.findall(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET + "ABCXYZ", max_size=60) | st.text(max_size=60))
+def test_lower_cased_tokens_fold_and_count_like_the_originals(text: str) -> None:
+    original = split_tokens(text)
+    lowered = split_tokens(text, lower=True)
+    assert [len(t) for t in lowered] == [len(t) for t in original]  # same spans
+    assert [fold(t) for t in lowered] == [fold(t) for t in original]
+    assert lowered in (original, [t.lower() for t in original])  # ASCII is lower-cased, other text kept

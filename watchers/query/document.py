@@ -155,8 +155,11 @@ def index_field(text: str, plan: Plan) -> FieldIndex:
     """Tokens, the wanted ones among them, and their keys: set operations and ``map`` only, no Python
     loop per token, so the cost does not grow with how many of the article's words some topic asks for.
     The plan's sets are probed with the token list itself: cheaper than building a set of the tokens
-    (hashing, growing and freeing a table of a few hundred entries) and probing with that."""
-    tokens = split_tokens(text)
+    (hashing, growing and freeing a table of a few hundred entries) and probing with that. ASCII text is
+    lower-cased as it is split (free: the same table look-up per byte), so a capitalised word at the start
+    of a sentence or in a title-case headline is the token the plan already knows, not a new one to stem
+    and remember."""
+    tokens = split_tokens(text, lower=True)
     if not plan.seen.issuperset(tokens):
         plan.learn(set(tokens) - plan.seen)
     wanted = plan.wanted.intersection(tokens)
