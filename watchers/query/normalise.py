@@ -80,14 +80,23 @@ def split_tokens(text: str, lower: bool = False) -> list[str]:
     so ``NATO`` and ``Nato`` are one token to remember; a lower-cased ASCII token folds, stems and spans
     exactly like the original. Text that is not ASCII keeps its case.
     """
+    return split_text(text, lower)[1]
+
+
+def split_text(text: str, lower: bool = False) -> tuple[str, list[str]]:
+    """``split_tokens``, with the text the tokens were cut from: ``text`` with common punctuation swapped
+    and, when ASCII, every separator but apostrophes and newlines turned into a space (and letters
+    lower-cased with ``lower``). Every change is one character for one, so each token is a substring of
+    that text at the token's own character offsets in ``text``."""
     if not text.isascii():
         for char, replacement in _COMMON_NON_ASCII:
             if char in text:
                 text = text.replace(char, replacement)
         if not text.isascii():
-            return TOKEN.findall(text)
+            return text, TOKEN.findall(text)
     table = _TO_SPACE_LOWER if lower else _TO_SPACE
-    lines = text.encode("ascii").translate(table).decode("ascii").split("\n")
+    cut = text.encode("ascii").translate(table).decode("ascii")
+    lines = cut.split("\n")
     out: list[str] = []
     last = len(lines) - 1
     for number, line in enumerate(lines):
@@ -101,7 +110,7 @@ def split_tokens(text: str, lower: bool = False) -> list[str]:
             out += line.split()
         if number != last:
             out.append("\n")
-    return out
+    return cut, out
 
 
 def tokens(text: str) -> list[Token]:
