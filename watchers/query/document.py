@@ -46,6 +46,7 @@ class FieldIndex:
     _joined: str | None = None
     _lead_end = 0
     _breaks: list[int] | None = None
+    """Indexes of the newline tokens: from the split when it counted them, else found on first need."""
     _line_starts: list[int] | None = None
     _line_offsets: dict[int, list[int]] = field(default_factory=dict)
 
@@ -181,12 +182,12 @@ def index_field(text: str, plan: Plan) -> FieldIndex:
     lower-cased as it is split (free: the same table look-up per byte), so a capitalised word at the start
     of a sentence or in a title-case headline is the token the plan already knows, not a new one to stem
     and remember."""
-    cut, tokens = split_text(text, lower=True)
+    cut, tokens, breaks = split_text(text, lower=True)
     if not plan.seen.issuperset(tokens):
         plan.learn(set(tokens) - plan.seen)
     wanted = plan.wanted.intersection(tokens)
     keys: set[str] = set().union(*map(plan.keyed.__getitem__, wanted))
-    return FieldIndex(text, cut, tokens, keys, plan, wanted)
+    return FieldIndex(text, cut, tokens, keys, plan, wanted, _breaks=breaks)
 
 
 @lru_cache(maxsize=4096)

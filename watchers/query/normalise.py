@@ -83,21 +83,25 @@ def split_tokens(text: str, lower: bool = False) -> list[str]:
     return split_text(text, lower)[1]
 
 
-def split_text(text: str, lower: bool = False) -> tuple[str, list[str]]:
-    """``split_tokens``, with the text the tokens were cut from: ``text`` with common punctuation swapped
-    and, when ASCII, every separator but apostrophes and newlines turned into a space (and letters
-    lower-cased with ``lower``). Every change is one character for one, so each token is a substring of
-    that text at the token's own character offsets in ``text``."""
+def split_text(text: str, lower: bool = False) -> tuple[str, list[str], list[int] | None]:
+    """``split_tokens``, with the text the tokens were cut from and the indexes of the newline tokens.
+
+    The text is ``text`` with common punctuation swapped and, when ASCII, every separator but apostrophes
+    and newlines turned into a space (and letters lower-cased with ``lower``). Every change is one
+    character for one, so each token is a substring of that text at the token's own character offsets in
+    ``text``. The newlines' indexes come free with ASCII text, split line by line; they are None for other
+    text (the regular expression's tokens are not counted as they go)."""
     if not text.isascii():
         for char, replacement in _COMMON_NON_ASCII:
             if char in text:
                 text = text.replace(char, replacement)
         if not text.isascii():
-            return text, TOKEN.findall(text)
+            return text, TOKEN.findall(text), None
     table = _TO_SPACE_LOWER if lower else _TO_SPACE
     cut = text.encode("ascii").translate(table).decode("ascii")
     lines = cut.split("\n")
     out: list[str] = []
+    breaks: list[int] = []
     last = len(lines) - 1
     for number, line in enumerate(lines):
         if "'" in line or "`" in line:
@@ -109,8 +113,9 @@ def split_text(text: str, lower: bool = False) -> tuple[str, list[str]]:
         else:
             out += line.split()
         if number != last:
+            breaks.append(len(out))
             out.append("\n")
-    return cut, out
+    return cut, out, breaks
 
 
 def tokens(text: str) -> list[Token]:
