@@ -217,7 +217,7 @@ class _Evaluation:
         positions = self.doc.fields[field].positions
         result: list[Interval]
         if isinstance(node, Word):
-            keys = self.plan.word_keys_of[node]
+            keys = self.plan.word_keys_of[node.raw]
             if len(keys) == 1:
                 result = [(p, p) for p in positions(keys[0])]
             else:
