@@ -41,7 +41,14 @@ def test_every_token_spans_its_own_characters(text: str) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from([*_WORDS, "the", "of", "\n", ".", "\u2014"]), max_size=260))
+@given(
+    st.lists(
+        st.sampled_from(
+            [*_WORDS, "the", "of", "\n", ".", "\u2014", "Caf\u00e9", "\u0432\u044b\u0431\u043e\u0440\u044b"]
+        ),
+        max_size=260,
+    )
+)
 def test_positions_and_counts_agree_with_the_tokens(words: list[str]) -> None:
     plan = build_plan("en", [parse(query) for query in _QUERIES])
     field = index_field(" ".join(words), plan)

@@ -259,7 +259,10 @@ class _Evaluation:
                     at = bisect_right(starts, first) - 1
                     if at < 0 or intervals[at][1] < last:
                         continue
-                    begin, end = index.span(first)[0], index.span(last)[1]
+                    if first == last:  # one token: a word, a wildcard, a phrase of one word
+                        begin, end = index.span(first)
+                    else:
+                        begin, end = index.span(first)[0], index.span(last)[1]
                     hits.setdefault((term, field, begin, end), Hit(term, field, begin, end))
         ordered = sorted(hits.values(), key=lambda h: (h.field != "title", h.start, h.term))
         return tuple(ordered)
