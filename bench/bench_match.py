@@ -10,7 +10,9 @@ topics by default, see ``WORKLOADS``). Prints, on one core, by the wall clock an
   ``--repeat`` runs, including tokenising, stemming, candidate selection and query verification;
 * the same for the baseline (each topic a list of compiled ``re`` patterns, every topic tried on every
   article) on a sample, and the ratio;
-* how the rate changes from 100 to 1,000 to 10,000 topics.
+* how the rate changes from 100 to 1,000 to 10,000 topics (with ``--stages``, also the rate of indexing
+  alone: tokenising, stemming new words and looking up keys, the part of the cost that does not depend
+  on candidates).
 
 The scaling run takes the first N of one list of generated topics, so every topic count has the same mix
 and each topic matches the same share of articles (printed: about 0.04%, one article in 2,500, like a
@@ -31,6 +33,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from watchers.query import ArticleText, TopicMatcher, compile_query
+from watchers.query.document import index_document
+from watchers.query.plan import Plan
 
 _SYLLABLES = tuple(
     [
@@ -178,6 +182,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--workload", choices=sorted(WORKLOADS), default="specific")
+    parser.add_argument("--stages", action="store_true", help="also time indexing alone per topic count")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -220,6 +225,14 @@ def main() -> None:
         wall, rates[count] = rate(matcher.match, scaling_set, args.repeat)
         found = matches(matcher, scaling_set)
         print(f"{count:6d} topics: {wall:9.0f} / {rates[count]:.0f} articles/s  ({found})")
+        if args.stages:
+            plan = matcher.plan("en")
+
+            def index(article: ArticleText, plan: Plan = plan) -> object:
+                return index_document(article.title, article.text, article.source, article.language, plan)
+
+            _, indexing = rate(index, scaling_set, args.repeat)
+            print(f"{'':6s}   indexing alone: {indexing:.0f} articles/s (CPU time)")
     first, last = min(rates), max(rates)
     print(f"slowdown {first} -> {last} topics (CPU time): {rates[first] / rates[last]:.2f}x")
 

@@ -3,6 +3,7 @@ tokeniser says."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +41,14 @@ def test_every_token_spans_its_own_characters(text: str) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from([*_WORDS, "the", "of", "\n", ".", "\u2014"]), max_size=260))
+@given(
+    st.lists(
+        st.sampled_from(
+            [*_WORDS, "the", "of", "\n", ".", "\u2014", "Caf\u00e9", "\u0432\u044b\u0431\u043e\u0440\u044b"]
+        ),
+        max_size=260,
+    )
+)
 def test_positions_and_counts_agree_with_the_tokens(words: list[str]) -> None:
     plan = build_plan("en", [parse(query) for query in _QUERIES])
     field = index_field(" ".join(words), plan)
@@ -53,3 +61,21 @@ def test_positions_and_counts_agree_with_the_tokens(words: list[str]) -> None:
     every = tuple(keys)
     carrying = [i for i, token in enumerate(field.tokens) if set(plan.keyed.get(token, ())) & set(every)]
     assert field.count(every) == (len(carrying), sum(i < LEAD_WORDS for i in carrying))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain words only\nand a second  paragraph,  with   commas.\n\n\nLast one",
+        "NATO’s “expansion” — don't stop\nO'Brien's rock`n`roll, James' \tcat\r\n  end",
+        "Café au lait, выборы 2024; naïve co\u0301operation\nsecond  line’s words",
+        "\n\n  leading newlines and trailing spaces  \n",
+    ],
+)
+def test_spans_of_every_token_in_every_paragraph(text: str) -> None:
+    field = index_field(text, build_plan("en", []))
+    matches = list(TOKEN.finditer(text))
+    positions = _paragraph_positions([m.group() for m in matches])
+    for match, position in reversed(list(zip(matches, positions, strict=True))):  # last lines first
+        if match.group() != "\n":
+            assert field.span(position) == match.span()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchers.query.normalise import TOKEN, fold, split_tokens
+from watchers.query.normalise import TOKEN, fold, split_text, split_tokens
 
 _STRAIGHT = str.maketrans("\u2019\u2018", "''")
 
@@ -44,3 +44,27 @@ def test_any_text_tokenises_like_the_regex(text: str) -> None:
     fast = split_tokens(text)
     assert [t.translate(_STRAIGHT) for t in fast] == reference(text)
     assert [fold(t) for t in fast] == [fold(t) for t in TOKEN.findall(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET + "ABCXYZ", max_size=60) | st.text(max_size=60))
+def test_lower_cased_tokens_fold_and_count_like_the_originals(text: str) -> None:
+    original = split_tokens(text)
+    lowered = split_tokens(text, lower=True)
+    assert [len(t) for t in lowered] == [len(t) for t in original]  # same spans
+    assert [fold(t) for t in lowered] == [fold(t) for t in original]
+    assert lowered in (original, [t.lower() for t in original])  # ASCII is lower-cased, other text kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET + "ABCXYZ", max_size=60) | st.text(max_size=60))
+def test_split_text_keeps_offsets_and_counts_newlines(text: str) -> None:
+    cut, tokens, breaks = split_text(text, lower=True)
+    assert tokens == split_tokens(text, lower=True)
+    assert len(cut) == len(text)
+    assert breaks is None or breaks == [i for i, token in enumerate(tokens) if token == "\n"]
+    at = 0
+    for token in tokens:  # every token is found in the cut text in order, where the regex finds it
+        at = cut.index(token, at)
+        at += len(token)
+    assert [cut[m.start() : m.end()] for m in TOKEN.finditer(text)] == tokens

@@ -13,13 +13,12 @@ are recovered only for matching fields, paragraph by paragraph, from the lengths
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, compress
 
-from watchers.query.normalise import TOKEN, TOKEN_PATTERN, fold, split_tokens
+from watchers.query.normalise import TOKEN, fold, split_text
 from watchers.query.plan import LANGUAGE_SCOPE, SOURCE_SCOPE, TITLE_SCOPE, Plan
 from watchers.query.stemming import language_code
 
@@ -29,12 +28,14 @@ LEAD_WORDS = 60
 """Words at the start of the text that count as its lead (weighted more than the body)."""
 FIELDS = ("title", "text")
 _NOWHERE: list[int] = []
-_SPLIT = re.compile(f"({TOKEN_PATTERN})")  # separators and tokens alternate: lengths give offsets
+_PLUS_ONE = (1).__add__
 
 
 @dataclass
 class FieldIndex:
     text: str
+    cut: str
+    """The text as ``split_text`` cut it: same length as ``text``, each token at its own offsets."""
     tokens: list[str]
     keys: set[str]
     """The wanted keys some token of this field carries."""
@@ -45,6 +46,7 @@ class FieldIndex:
     _joined: str | None = None
     _lead_end = 0
     _breaks: list[int] | None = None
+    """Indexes of the newline tokens: from the split when it counted them, else found on first need."""
     _line_starts: list[int] | None = None
     _line_offsets: dict[int, list[int]] = field(default_factory=dict)
 
@@ -122,22 +124,43 @@ class FieldIndex:
 
     def span(self, position: int) -> tuple[int, int]:
         """Character span of the token at ``position``. Each newline of the text is one token, so the
-        position's paragraph number says which line of the text holds it; only that line is split with
-        the token pattern (once), so the cost follows the paragraphs that hold hits, not the depth of the
-        deepest hit."""
+        position's paragraph number says which line of the text holds it; the start of every token of
+        that line is found once (see ``_line_token_starts``), so the cost follows the paragraphs that hold
+        hits, not the depth of the deepest hit."""
         line = position >> 32
-        offsets = self._line_offsets.get(line)
-        if offsets is None:
-            if self._line_starts is None:
-                lengths = map(len, self.text.split("\n"))
-                self._line_starts = list(accumulate(lengths, lambda at, size: at + size + 1, initial=0))
-            start = self._line_starts[line]
-            end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.text)
-            pieces = _SPLIT.split(self.text[start:end])  # separator, token, separator, ... separator
-            offsets = self._line_offsets[line] = list(accumulate(map(len, pieces), initial=start))
+        starts = self._line_offsets.get(line)
         first = self._paragraph_breaks()[line - 1] + 1 if line else 0
-        at = 2 * ((position & INDEX_MASK) - first)
-        return offsets[at + 1], offsets[at + 2]
+        if starts is None:
+            starts = self._line_offsets[line] = self._line_token_starts(line, first)
+        index = position & INDEX_MASK
+        start = starts[index - first]
+        return start, start + len(self.tokens[index])
+
+    def _line_token_starts(self, line: int, first: int) -> list[int]:
+        """Where each token of one line starts, in ``cut``, where a token is a substring at its own
+        offsets. When the line's separators are all spaces (ASCII text without apostrophes, the common
+        case), ``str.split(" ")`` cuts it into its tokens and empty strings, each piece one character past
+        the previous one, and the starts are running sums over the pieces' lengths, in C. Otherwise each
+        token is found after the previous one: a separator holds no letter or digit and a token starts with
+        one, so the first occurrence of the token past the previous one's end is the token itself."""
+        if self._line_starts is None:
+            lengths = map(len, self.cut.split("\n"))
+            self._line_starts = list(accumulate(lengths, lambda at, size: at + size + 1, initial=0))
+        start = self._line_starts[line]
+        end = self._line_starts[line + 1] - 1 if line + 1 < len(self._line_starts) else len(self.cut)
+        breaks = self._paragraph_breaks()
+        words = self.tokens[first : breaks[line] if line < len(breaks) else len(self.tokens)]
+        text = self.cut[start:end]
+        pieces = text.split(" ")
+        if list(filter(None, pieces)) == words:
+            return list(compress(accumulate(map(_PLUS_ONE, map(len, pieces)), initial=start), pieces))
+        starts = []
+        at = start
+        for word in words:
+            at = self.cut.find(word, at, end)
+            starts.append(at)
+            at += len(word)
+        return starts
 
 
 @dataclass
@@ -155,13 +178,16 @@ def index_field(text: str, plan: Plan) -> FieldIndex:
     """Tokens, the wanted ones among them, and their keys: set operations and ``map`` only, no Python
     loop per token, so the cost does not grow with how many of the article's words some topic asks for.
     The plan's sets are probed with the token list itself: cheaper than building a set of the tokens
-    (hashing, growing and freeing a table of a few hundred entries) and probing with that."""
-    tokens = split_tokens(text)
+    (hashing, growing and freeing a table of a few hundred entries) and probing with that. ASCII text is
+    lower-cased as it is split (free: the same table look-up per byte), so a capitalised word at the start
+    of a sentence or in a title-case headline is the token the plan already knows, not a new one to stem
+    and remember."""
+    cut, tokens, breaks = split_text(text, lower=True)
     if not plan.seen.issuperset(tokens):
         plan.learn(set(tokens) - plan.seen)
     wanted = plan.wanted.intersection(tokens)
     keys: set[str] = set().union(*map(plan.keyed.__getitem__, wanted))
-    return FieldIndex(text, tokens, keys, plan, wanted)
+    return FieldIndex(text, cut, tokens, keys, plan, wanted, _breaks=breaks)
 
 
 @lru_cache(maxsize=4096)

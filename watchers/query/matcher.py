@@ -128,7 +128,7 @@ class TopicMatcher(Generic[K]):
                 continue
             query = self.queries[index]
             bound = score_bounds[index]
-            if bound is not None and sum(_term_score(keys, doc) for keys in bound) < query.min_score:
+            if bound is not None and _score_bound(bound, doc) < query.min_score:
                 continue
             result = evaluate(query.tree, doc, plan, query.min_score, explain_misses=False)
             if result.matched:
@@ -217,7 +217,7 @@ class _Evaluation:
         positions = self.doc.fields[field].positions
         result: list[Interval]
         if isinstance(node, Word):
-            keys = self.plan.word_keys_of[node]
+            keys = self.plan.word_keys_of[node.raw]
             if len(keys) == 1:
                 result = [(p, p) for p in positions(keys[0])]
             else:
@@ -259,23 +259,36 @@ class _Evaluation:
                     at = bisect_right(starts, first) - 1
                     if at < 0 or intervals[at][1] < last:
                         continue
-                    begin, end = index.span(first)[0], index.span(last)[1]
+                    if first == last:  # one token: a word, a wildcard, a phrase of one word
+                        begin, end = index.span(first)
+                    else:
+                        begin, end = index.span(first)[0], index.span(last)[1]
                     hits.setdefault((term, field, begin, end), Hit(term, field, begin, end))
         ordered = sorted(hits.values(), key=lambda h: (h.field != "title", h.start, h.term))
         return tuple(ordered)
 
 
+def _score_bound(groups: tuple[tuple[str, ...], ...], doc: Document) -> float:
+    """An upper bound of a topic's score: the sum of its terms' scores (see ``Plan.score_bounds``), each
+    counted once per article and shared by the topics naming the same terms."""
+    scores = doc.scores
+    total = 0.0
+    for keys in groups:
+        score = scores.get(keys)
+        if score is None:
+            score = scores[keys] = _term_score(keys, doc)
+        total += score
+    return total
+
+
 def _term_score(keys: tuple[str, ...], doc: Document) -> float:
     """The score ``evaluate`` gives a query of one word, wildcard or OR of them with these keys, from
     token counts alone (most such candidates are one passing mention deep in the text, and fail without
-    positions)."""
-    score = doc.scores.get(keys)
-    if score is None:
-        in_title, _ = doc.fields["title"].count(keys)
-        in_text, lead = doc.fields["text"].count(keys)
-        score = TITLE_WEIGHT * in_title + LEAD_WEIGHT * lead + BODY_WEIGHT * (in_text - lead)
-        doc.scores[keys] = score
-    return score
+    positions). The title is counted only when it holds one of the keys (it seldom does)."""
+    title = doc.fields["title"]
+    in_title = 0 if title.keys.isdisjoint(keys) else title.count(keys)[0]
+    in_text, lead = doc.fields["text"].count(keys)
+    return TITLE_WEIGHT * in_title + LEAD_WEIGHT * lead + BODY_WEIGHT * (in_text - lead)
 
 
 def _leaves(node: Node) -> Iterable[Word | Phrase | Prefix]:

@@ -57,13 +57,16 @@ _SEPARATORS = "".join(chr(c) for c in range(128) if not chr(c).isalnum() and chr
 _TO_SPACE = bytes.maketrans(_SEPARATORS.encode(), b" " * len(_SEPARATORS))
 """ASCII separators become spaces: one C pass over the bytes of the text (a table look-up per byte,
 several times cheaper than ``str.translate`` even on its ASCII fast path)."""
+_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_TO_SPACE_LOWER = bytes.maketrans(_SEPARATORS.encode() + _UPPER, b" " * len(_SEPARATORS) + _UPPER.lower())
+"""The same, lower-casing ASCII letters in the same pass (length-preserving, so offsets are unchanged)."""
 _COMMON_NON_ASCII = (("’", "'"), ("‘", "'"), *((c, " ") for c in "“”—–…«» "))
 """Curly apostrophes and the punctuation news text is full of, each replaced by one ASCII character that
 tokenises the same way (an apostrophe stays an apostrophe, punctuation stays a separator), so an English
 article usually becomes pure ASCII and takes the fast path."""
 
 
-def split_tokens(text: str) -> list[str]:
+def split_tokens(text: str, lower: bool = False) -> list[str]:
     """``TOKEN.findall(text)``, at several times its speed on the text of a typical article.
 
     The tokens are the same in number and order, each with the same characters except that a curly
@@ -72,15 +75,33 @@ def split_tokens(text: str) -> list[str]:
     separators are never part of a token, so only the words that still hold an apostrophe need the
     regular expression, and its look-ahead sees a separator at the end of the word exactly as in the
     whole text. Any other text (accents, Cyrillic ...) goes through the regular expression.
+
+    With ``lower``, ASCII text comes back lower-cased (at no extra cost: the same table look-up per byte),
+    so ``NATO`` and ``Nato`` are one token to remember; a lower-cased ASCII token folds, stems and spans
+    exactly like the original. Text that is not ASCII keeps its case.
     """
+    return split_text(text, lower)[1]
+
+
+def split_text(text: str, lower: bool = False) -> tuple[str, list[str], list[int] | None]:
+    """``split_tokens``, with the text the tokens were cut from and the indexes of the newline tokens.
+
+    The text is ``text`` with common punctuation swapped and, when ASCII, every separator but apostrophes
+    and newlines turned into a space (and letters lower-cased with ``lower``). Every change is one
+    character for one, so each token is a substring of that text at the token's own character offsets in
+    ``text``. The newlines' indexes come free with ASCII text, split line by line; they are None for other
+    text (the regular expression's tokens are not counted as they go)."""
     if not text.isascii():
         for char, replacement in _COMMON_NON_ASCII:
             if char in text:
                 text = text.replace(char, replacement)
         if not text.isascii():
-            return TOKEN.findall(text)
-    lines = text.encode("ascii").translate(_TO_SPACE).decode("ascii").split("\n")
+            return text, TOKEN.findall(text), None
+    table = _TO_SPACE_LOWER if lower else _TO_SPACE
+    cut = text.encode("ascii").translate(table).decode("ascii")
+    lines = cut.split("\n")
     out: list[str] = []
+    breaks: list[int] = []
     last = len(lines) - 1
     for number, line in enumerate(lines):
         if "'" in line or "`" in line:
@@ -92,8 +113,9 @@ def split_tokens(text: str) -> list[str]:
         else:
             out += line.split()
         if number != last:
+            breaks.append(len(out))
             out.append("\n")
-    return out
+    return cut, out, breaks
 
 
 def tokens(text: str) -> list[Token]:

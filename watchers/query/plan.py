@@ -64,7 +64,9 @@ class Plan:
     keys_of: Callable[[str], Keys]
     vocabulary: set[str] = field(default_factory=set)
     prefixes: dict[int, set[str]] = field(default_factory=dict)
-    word_keys_of: dict[Word, Keys] = field(default_factory=dict)
+    word_keys_of: dict[str, Keys] = field(default_factory=dict)
+    """The keys of each query word, by the word as written: a string key hashes once (a query node
+    would hash its fields on every look-up)."""
     triggers: dict[str, list[int]] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)
     required: list[Required] = field(default_factory=list)
@@ -175,7 +177,7 @@ def _forbidden(tree: Node, plan: Plan) -> frozenset[str]:
     keys: set[str] = set()
     for child in children:
         if isinstance(child, Not) and isinstance(child.child, Word):
-            keys.update(plan.word_keys_of[child.child])
+            keys.update(plan.word_keys_of[child.child.raw])
         elif isinstance(child, Not) and isinstance(child.child, Prefix):
             keys.add("*" + child.child.prefix)
     return frozenset(keys)
@@ -202,7 +204,7 @@ def _required(node: Node, plan: Plan) -> Required:
     """Register the node's keys in ``plan`` and return what must be present for it to match."""
     if isinstance(node, Word):
         keys = plan.keys_of(node.raw)
-        plan.word_keys_of[node] = keys
+        plan.word_keys_of[node.raw] = keys
         plan.vocabulary.update(keys)
         return (keys,)
     if isinstance(node, Phrase):
@@ -245,7 +247,7 @@ def _score_groups(node: Node, plan: Plan) -> list[Keys] | None:
     tokens, and an OR of words and wildcards one per token carrying any of their keys (one group). Filters
     and exclusions score nothing; a field scope only removes the other field's matches."""
     if isinstance(node, Word):
-        return [plan.word_keys_of[node]]
+        return [plan.word_keys_of[node.raw]]
     if isinstance(node, Prefix):
         return [("*" + node.prefix,)]
     if isinstance(node, Phrase):
