@@ -126,7 +126,7 @@ def tokens(text: str) -> list[Token]:
 def words(text: str) -> list[str]:
     """The folded words of ``text``, in order (``split_tokens`` may straighten an apostrophe, which
     ``fold`` drops with the possessive anyway)."""
-    return [fold(raw) for raw in split_tokens(text) if raw != "\n"]
+    return [fold(raw) for raw in split_tokens(text, lower=True) if raw != "\n"]
 
 
 def normalise(text: str) -> str:
