@@ -122,7 +122,7 @@ class BenchSite(LocalSite):
                 article = _article(source, number)
                 page = sample_news.render_article_page(article, self.url, START).encode()
                 if self.real:
-                    page = self.real[(source * 7 + number) % len(self.real)]
+                    page = _unique(self.real[(source * 7 + number) % len(self.real)], source, number)
                 self.set(sample_news.article_path(article), Route("text/html; charset=utf-8", page))
 
     def _serve(self, request: Any) -> None:
@@ -133,6 +133,17 @@ class BenchSite(LocalSite):
             self._reply(request, 200, "text/plain", str(self.generation).encode(), {})
             return
         super()._serve(request)
+
+
+def _unique(page: bytes, source: int, number: int) -> bytes:
+    """A real page with a sentence of its own at the start of its first paragraph: the same page text on one
+    host is one article, and 181 pages serve many more entries than that."""
+    start = page.find(b"<p")
+    end = page.find(b">", start)
+    if start < 0 or end < 0:
+        return page
+    own = f"Desk {source} filed report {number} on district {source * 31 + number}. ".encode()
+    return page[: end + 1] + own + page[end + 1 :]
 
 
 def _real_pages() -> list[bytes]:
@@ -226,8 +237,9 @@ async def _ours(args: argparse.Namespace, url: str, folder: Path) -> dict[str, l
 
 
 def _check_stored(new: int, args: argparse.Namespace) -> None:
-    """Every new entry became a new article. Real pages repeat (181 of them), and the same page text on one
-    host is one article, so there only some do; each was fetched and extracted all the same."""
+    """Every new entry became a new article. Real pages repeat (181 of them) and the same page text on one
+    host is one article: a sentence of their own (``_unique``) makes most of them differ, but not those whose
+    first paragraph extraction leaves out; each was fetched and extracted all the same."""
     expected = args.changed * args.new
     if args.pages == "real":
         assert 0 < new <= expected, f"stored {new} new articles of {expected} entries"

@@ -111,6 +111,7 @@ class Newswatch:
 
     async def aclose(self) -> None:
         self.dispatcher.release_leases()
+        self.refresher.extraction.close()
         await self.client.aclose()
         for channel in self.dispatcher.channels.values():
             closer = getattr(channel, "aclose", None)  # channels holding connections (chat platforms)

@@ -20,12 +20,14 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import ClassVar
 
 import httpx
 from sqlalchemy import JSON, Table, Update, bindparam, case, func, update
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
+from bot.extraction_thread import ExtractionThread
 from bot.models import Source, SourceEvent, Topic, UTCDateTime, utcnow
 from bot.poll_interval import next_interval, publisher_hint
 from bot.store import Store
@@ -131,6 +133,7 @@ class Refresher:
         self.summariser: Summariser = summariser or self.extractive
         self.extract_budget = extract_budget
         self._pages = asyncio.Semaphore(page_concurrency)
+        self.extraction = ExtractionThread()
         self.gate = gate
         self.robots = robots
         self.pause_after_failures = pause_after_failures
@@ -240,16 +243,14 @@ class Refresher:
                         gate=self.gate,
                         robots=self.robots,
                     )
-                    extracted = await asyncio.wait_for(
-                        asyncio.to_thread(
-                            extract_page, page.body, url=page.url, content_type=page.content_type
-                        ),
+                    extracted = await self.extraction.run(
+                        partial(extract_page, page.body, url=page.url, content_type=page.content_type),
                         self.extract_budget,
                     )
                 except FetchError as exc:
                     log.info("page_fallback url=%s reason=%s", entry.url, exc)
                 except TimeoutError:
-                    # The thread cannot be stopped and finishes in the background; the poll goes on now.
+                    # The thread cannot be stopped: it is retired and finishes in the background.
                     log.warning(
                         "page_fallback url=%s reason=extraction over %.0fs", entry.url, self.extract_budget
                     )
