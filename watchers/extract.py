@@ -87,7 +87,11 @@ def extract_page(html: bytes | str, *, url: str, content_type: str = "") -> Page
     published = _parse_time(head.get("published"))
     if doc is not None:
         text = strip_invisible(doc.text or "").strip()
-        found = _page_metadata(tree, url, need_title=not title, need_date=published is None)
+        try:
+            found = _page_metadata(tree, url, need_title=not title, need_date=published is None)
+        except Exception as exc:  # as in _trafilatura: hostile markup must cost the metadata, not the poll
+            log.warning("metadata_failed url=%s error=%s", url, exc)
+            found = Document()
         title = title or found.title
         author = found.author
         published = published or _parse_time(found.date)

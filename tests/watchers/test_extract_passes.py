@@ -47,3 +47,13 @@ def test_a_short_result_gets_the_full_pass(passes: list[bool]) -> None:
     page = extract_page(_page(ARTICLE.paragraphs[:1]), url="https://example.com/a")
     assert page.text.startswith(ARTICLE.paragraphs[0][:40])
     assert passes[:2] == [True, False]
+
+
+def test_metadata_that_breaks_costs_the_metadata_not_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ValueError("hostile markup")  # trafilatura's metadata readers raise many kinds on odd pages
+
+    monkeypatch.setattr(extract, "examine_meta", broken)
+    page = extract_page(_page(ARTICLE.paragraphs * 3), url="https://example.com/a")
+    assert ARTICLE.paragraphs[0][:40] in page.text
+    assert (page.author, page.published) == (None, None)
