@@ -57,9 +57,8 @@ class Source(SQLModel, table=True):
     )
     # ``search`` sources: each topic request URL's validators (etag, last_modified) from the last poll.
     query_validators: dict[str, list[str | None]] | None = Field(default=None, sa_column=Column(JSON))
-    body_hash: str | None = (
-        None  # ``rss``: digest of the last feed body parsed; the same bytes are not parsed
-    )
+    # ``rss`` sources: digest of the last feed body parsed; the same bytes again are not parsed.
+    body_hash: str | None = None
     every_seconds: int = 600
     backfill_seconds: int = 86400
     origin: str = "config"  # "config" (from the TOML) or "chat" (added by an admin)
