@@ -268,22 +268,30 @@ def summarise(text: str, max_chars: int = 400, terms: Iterable[str] = ()) -> str
     relevance = _relevance(prepared.centrality, prepared.folded, terms)
     chosen: list[int] = []
     length = 0
+    # Maximal marginal relevance: repeatedly take the most relevant sentence least like those taken. A
+    # sentence's redundancy (its highest similarity to a chosen one) changes only when one is chosen, so
+    # it is updated then, against the new one alone; between choices the ranking is fixed, and a sentence
+    # that does not fit or repeats a chosen one just passes the turn to the next in that ranking. Same
+    # picks as re-scoring every candidate against every chosen sentence at every step, which was
+    # quadratic in the sentences and most of the cost of summarising a long article.
+    redundancy = [0.0] * len(sentences)
     candidates = set(range(len(sentences)))
     while candidates and len(chosen) < MAX_SENTENCES:
-
-        def mmr(i: int) -> float:
-            redundancy = max((_cosine(vectors[i], vectors[j]) for j in chosen), default=0.0)
-            return MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy
-
-        best = max(sorted(candidates), key=mmr)
-        candidates.discard(best)
-        extra = len(sentences[best]) + (1 if chosen else 0)
-        if chosen and length + extra > max_chars:
-            continue  # a shorter sentence may still fit
-        if chosen and max((_cosine(vectors[best], vectors[j]) for j in chosen), default=0.0) > 0.8:
-            continue  # says again what is chosen already
-        chosen.append(best)
-        length += extra
+        ranking = sorted(
+            candidates, key=lambda i: (-(MMR_LAMBDA * relevance[i] - (1 - MMR_LAMBDA) * redundancy[i]), i)
+        )
+        for best in ranking:
+            candidates.discard(best)
+            extra = len(sentences[best]) + (1 if chosen else 0)
+            if chosen and length + extra > max_chars:
+                continue  # a shorter sentence may still fit
+            if chosen and redundancy[best] > 0.8:
+                continue  # says again what is chosen already
+            chosen.append(best)
+            length += extra
+            for i in candidates:
+                redundancy[i] = max(redundancy[i], _cosine(vectors[i], vectors[best]))
+            break
     summary = " ".join(sentences[i] for i in sorted(chosen))
     if len(summary) > max_chars:
         cut = summary[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:")
