@@ -2,7 +2,7 @@
 
 Pages can carry text hidden from readers (``hidden`` attributes, ``display:none``, zero-size fonts,
 ``aria-hidden``) and zero-width characters; an LLM summariser reading it would take instructions a reader
-never saw. ``strip_hidden_html`` drops such elements from a parsed page; ``strip_invisible`` removes
+never saw. ``drop_hidden`` removes such elements from a parsed page; ``strip_invisible`` removes
 zero-width and other format characters from plain text.
 """
 
@@ -27,19 +27,14 @@ def is_hidden(element: lxml.html.HtmlElement) -> bool:
     return bool(_HIDDEN_STYLE.search(element.get("style") or ""))
 
 
-def strip_hidden_html(html: str) -> str:
-    """``html`` without elements hidden from readers; unparseable markup is returned as it was."""
-    try:
-        root = lxml.html.document_fromstring(html)
-    except (ValueError, lxml.etree.ParserError):
-        return html
-    hidden = [el for el in root.iter() if isinstance(el, lxml.html.HtmlElement) and is_hidden(el)]
-    if not hidden:
-        return html
+def drop_hidden(root: lxml.html.HtmlElement) -> None:
+    """Remove the elements of a parsed page that are hidden from readers (their tails stay: text after a
+    hidden element is visible)."""
+    marked = root.xpath("//*[@hidden or @aria-hidden or @style]")  # in C: only these can be hidden
+    hidden = [el for el in marked if isinstance(el, lxml.html.HtmlElement) and is_hidden(el)]
     for element in hidden:
         if element.getparent() is not None:
             element.drop_tree()
-    return str(lxml.html.tostring(root, encoding="unicode"))
 
 
 def strip_invisible(text: str) -> str:
