@@ -244,7 +244,14 @@ class Refresher:
                         robots=self.robots,
                     )
                     extracted = await self.extraction.run(
-                        partial(extract_page, page.body, url=page.url, content_type=page.content_type),
+                        partial(
+                            extract_page,
+                            page.body,
+                            url=page.url,
+                            content_type=page.content_type,
+                            want_author=not entry.author,  # the feed's author and date win below
+                            want_date=entry.published is None,
+                        ),
                         self.extract_budget,
                     )
                 except FetchError as exc:
