@@ -11,7 +11,7 @@ field, a date format other than plain RFC 822 or ISO 8601.
 
 Titles, summaries and content are only ever read through ``html_to_text``, so feedparser's HTML sanitiser is
 not redone: markup that could read differently sanitised (a tag outside ``_SIMPLE_TAGS``, a comment, a
-stray ``<`` or ``&``) declines the feed instead. ``tests/watchers/test_plain_feed.py`` holds the proof.
+stray ``<`` or ``&``) declines the feed instead. ``tests/watchers/test_plain_feed.py`` compares the two.
 """
 
 from __future__ import annotations
