@@ -23,18 +23,23 @@ import time
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.sax.saxutils import escape
 
 import feedparser.api
 import feedparser.mixin
 from lxml import etree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
 _AUTHOR_PARTS = {f"{ATOM}name": "name", f"{ATOM}email": "email", f"{ATOM}uri": "href"}
 _REPEATABLE = {"category", "link", "enclosure", "dc_subject"}
 _RSS_ATTRIBUTES = {"guid": {"isPermaLink"}, "enclosure": {"url", "length", "type"}, "category": {"domain"}}
+_RSS_ATTRIBUTES["source"] = {"url"}
 _ATOM_LINK_ATTRIBUTES = {"href", "rel", "type", "title", "hreflang", "length"}
-# extension elements with a feedparser handler that touches no field we read
-_HARMLESS_EXTENSIONS = {"dc_subject"}
+# childless extension elements whose feedparser handlers touch no field we read (tags, media, images)
+_HARMLESS_EXTENSIONS = {"dc_subject", "media_content", "media_thumbnail", "itunes_image", "itunes_explicit"}
+_HARMLESS_EXTENSIONS |= {"itunes_block", "itunes_keywords"}
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
 _READ_KEYS = {"link", "links", "id", "title", "summary", "content", "author"} | {
     "published_parsed",
     "updated_parsed",
@@ -46,11 +51,13 @@ _SIMPLE_TAG_NAMES = (
     "thead tr tt u ul var"
 )
 _SIMPLE_TAGS = frozenset(_SIMPLE_TAG_NAMES.split())
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?>")
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
 _AMPERSAND = re.compile(r"&(?:([A-Za-z][A-Za-z0-9]*);|#([0-9]{1,7});|#[xX]([0-9A-Fa-f]{1,6});|(?![A-Za-z#]))")
 # every start tag feedparser could take for an item or entry (and, harmlessly, such text in CDATA)
 _ITEM_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:[Ii][Tt][Ee][Mm]|[Ee][Nn][Tt][Rr][Yy])[\s/>]")
-_C1 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F in UTF-8
+# U+0080..U+009F, as UTF-8 or as a character reference (and, harmlessly, a few references just below)
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+_C1_REFERENCE = re.compile(rb"&#(?:0*1[2-5][0-9]|[xX]0*[89][0-9A-Fa-f]);")
 # an absolute http(s) URL that urljoin returns unchanged: nothing for urlsplit to strip or to normalise
 _PLAIN_URL = re.compile(
     r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~%!$&'()*+,=:@/\-]*)?(?:\?[^#\s;]+)?"
@@ -76,7 +83,7 @@ class _Decline(Exception):
 def read_plain_feed(data: bytes, url: str) -> list[dict[str, Any]] | None:
     """The entries of a plain RSS 2.0 or Atom 1.0 feed (UTF-8, already through ``guard_xml``) as feedparser
     would fill them, or None when feedparser must read it."""
-    if b"<!DOCTYPE" in data[:65536] or _C1.search(data):
+    if b"<!DOCTYPE" in data[:65536] or _C1.search(data) or _C1_REFERENCE.search(data):
         return None
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
@@ -112,7 +119,8 @@ def _rss_item(item: Any, base: str) -> dict[str, Any]:
             raise _Decline
         seen.add(name)
         keys = child.keys()
-        if len(child) or (keys and not set(keys) <= _RSS_ATTRIBUTES.get(name, set())):
+        free = name in _HARMLESS_EXTENSIONS or name.startswith(_EXTENSION)
+        if len(child) or (keys and not free and not set(keys) <= _RSS_ATTRIBUTES.get(name, set())):
             raise _Decline
         text = _popped(child.text)
         if name == "title":
@@ -138,7 +146,7 @@ def _rss_item(item: Any, base: str) -> dict[str, Any]:
         elif name == "enclosure":
             href = child.get("url")
             raw["links"].append({"href": href} if href else {})
-        elif name not in ("category", "comments", "source") and not name.startswith(_EXTENSION):
+        elif name not in ("category", "comments", "source") and not free:
             raise _Decline
     return raw
 
@@ -171,9 +179,10 @@ def _atom_entry(entry: Any, base: str) -> dict[str, Any]:
         if not isinstance(child.tag, str):
             continue
         if not child.tag.startswith(ATOM):
-            if _extension_name(child.tag).startswith(_EXTENSION) and not len(child):
-                continue
-            raise _Decline
+            extension = _extension_name(child.tag)
+            if len(child) or not (extension in _HARMLESS_EXTENSIONS or extension.startswith(_EXTENSION)):
+                raise _Decline
+            continue
         name = child.tag[len(ATOM) :]
         if name in seen and name not in _REPEATABLE:
             raise _Decline
@@ -181,12 +190,15 @@ def _atom_entry(entry: Any, base: str) -> dict[str, Any]:
         if name == "link":
             _atom_link(raw, child, base)
             continue
-        if name == "author":
-            raw["author"] = _atom_author(child)
+        if name in ("author", "contributor"):
+            author = _atom_author(child)  # a contributor's parts are checked the same way, and not used
+            if name == "author":
+                raw["author"] = author
             continue
-        if name == "category":
-            continue
-        if len(child) or set(child.keys()) - {"type"}:
+        if name in ("category", "rights"):
+            continue  # tags; rights text is stored apart (whatever its markup)
+        kind = child.get("type", "text").lower()
+        if set(child.keys()) - {"type"} or (len(child) and kind != "xhtml"):
             raise _Decline
         text = _popped(child.text)
         if name == "id":
@@ -194,10 +206,12 @@ def _atom_entry(entry: Any, base: str) -> dict[str, Any]:
         elif name in ("published", "updated"):
             raw[f"{name}_parsed"] = _date(text)
         elif name in ("title", "summary", "content"):
-            kind = child.get("type", "text").lower()
-            if kind not in ("text", "html"):
-                raise _Decline  # xhtml, or a media type: feedparser's own rules
-            value = _markup(text) if kind == "html" else text
+            if kind == "xhtml":
+                value = _xhtml(child)
+            elif kind in ("text", "html"):
+                value = _markup(text) if kind == "html" else text
+            else:
+                raise _Decline  # a media type: feedparser's own rules
             if name == "content":
                 raw["content"] = [{"value": value}]
                 raw.setdefault("summary", value)
@@ -216,8 +230,8 @@ def _atom_link(raw: dict[str, Any], link: Any, base: str) -> None:
         raise _Decline  # feedparser then reads the element's text as the link
     href = _urljoin(base, href)
     raw["links"].append({"href": href})
-    kind = link.get("type", "text/html").lower()
-    if link.get("rel", "alternate").lower() == "alternate" and kind in ("text/html", "application/xhtml+xml"):
+    kind = link.get("type", "text/html").lower()  # feedparser also reads "html" and "xhtml" as HTML types
+    if link.get("rel", "alternate").lower() == "alternate" and kind in _HTML_TYPES:
         raw["link"] = href
 
 
@@ -236,6 +250,21 @@ def _atom_author(author: Any) -> str:
     if parts and name and email:
         return f"{name} ({email})"
     return name or email or ""
+
+
+def _xhtml(node: Any) -> str:
+    """feedparser's value for an xhtml text construct: the markup inside, one wrapping ``<div>`` taken off."""
+    around = (node.text or "") + (node[0].tail or "") if len(node) == 1 else "x"
+    if not around.strip() and node[0].tag == f"{XHTML}div":
+        node = node[0]
+    for element in node.iterdescendants():
+        if not isinstance(element.tag, str) or not element.tag.startswith(XHTML):
+            raise _Decline  # a comment, or markup from another namespace (SVG, MathML)
+    inner = escape(node.text or "") + "".join(etree.tostring(c, encoding=str) for c in node)
+    markup = inner.replace(f' xmlns="{XHTML[1:-1]}"', "").strip()
+    if "xmlns" in markup:
+        raise _Decline
+    return _markup(markup)
 
 
 def _guid(raw: dict[str, Any], text: str, permalink: bool, base: str) -> None:

@@ -30,7 +30,9 @@ from watchers.xmlguard import guard_xml
 URL = "http://feeds.example/news/feed.xml"
 RSS_HEAD = (
     '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/'
-    'content/" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>News</title>'
+    'content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:media="http://search.yahoo.com/mrss/" '
+    'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" xmlns:slash="http://purl.org/rss/1.0/modules/'
+    'slash/" xmlns:wfw="http://wellformedweb.org/CommentAPI/"><channel><title>News</title>'
     "<link>http://feeds.example/</link><description>all the news</description>"
 )
 ATOM_HEAD = (
@@ -135,6 +137,11 @@ RSS_RICH = (
   <content:encoded>&lt;div&gt;&lt;h2&gt;Head&lt;/h2&gt;Text&lt;/div&gt;</content:encoded></item>
 <item><title>Caf\u00c3\u00a9 mojibake</title><link>http://feeds.example/cafe</link></item>
 <item><title>   </title><link>http://feeds.example/blank-title</link></item>
+<item><title>Extensions</title><link>http://feeds.example/ext</link><media:content url="http://cdn.example/v.mp4"/>
+  <media:thumbnail url="http://cdn.example/t.jpg" width="1"/><itunes:explicit>no</itunes:explicit>
+  <itunes:image href="http://cdn.example/i.jpg"/><slash:comments>4</slash:comments>
+  <wfw:commentRss>http://feeds.example/ext/comments</wfw:commentRss><dc:subject>World</dc:subject>
+  <source url="http://elsewhere.example/rss">Elsewhere</source></item>
 </channel></rss>"""
 )
 
@@ -159,6 +166,18 @@ ATOM_RICH = (
 <entry><title type="text">Link after id</title><id>urn:uuid:2</id>
   <link rel="alternate" href="https://feeds.example/a"/>
   <summary type="text">s</summary><content type="html">&lt;p&gt;longer body&lt;/p&gt;</content></entry>
+<entry><title type="xhtml">
+  <div xmlns="http://www.w3.org/1999/xhtml">An <em>xhtml</em> &amp; title</div></title>
+  <link rel="alternate" type="html" href="http://feeds.example/xhtml"/>
+  <summary type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"></div></summary>
+  <content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>One<br/>two</p>
+    <ul><li>a &lt; b</li></ul></div>
+  </content><contributor><name>Cy</name></contributor>
+  <rights type="html">&lt;b&gt;(c)&lt;/b&gt;</rights></entry>
+<entry><title>Unwrapped xhtml</title><link href="http://feeds.example/xhtml-2"/>
+  <content type="xhtml"><p xmlns="http://www.w3.org/1999/xhtml">a</p> and
+    <b xmlns="http://www.w3.org/1999/xhtml">b</b></content>
+</entry>
 <entry><link href="http://feeds.example/no-title"/>
   <content type="html">&lt;p&gt;content, no summary&lt;/p&gt;</content>
 </entry>
@@ -199,6 +218,8 @@ def test_the_fixture_details_come_out_as_feedparser_gives_them() -> None:
     assert atom["http://feeds.example/2024/atom-1.html"].author == "Ann (ann@example.com)"
     assert atom["http://feeds.example/2024/id-as-link"].published == datetime(2024, 1, 5, 10, tzinfo=UTC)
     assert atom["http://cdn.example/d.mp3"].author == "eve@example.com"
+    assert atom["http://feeds.example/xhtml"].summary == ""  # an empty xhtml div is no summary
+    assert html_to_text(atom["http://feeds.example/xhtml"].content) == "One\ntwo\na < b"
 
 
 DECLINED = {
@@ -207,8 +228,16 @@ DECLINED = {
     "unknown element": RSS_HEAD
     + "<item><title>t</title><link>http://a.example/</link><extra>x</extra></item>"
     "</channel></rss>",
-    "media title": RSS_HEAD.replace("<rss ", '<rss xmlns:media="http://search.yahoo.com/mrss/" ')
-    + "<item><media:title>m</media:title><link>http://a.example/</link></item></channel></rss>",
+    "media title": RSS_HEAD + "<item><media:title>m</media:title><link>http://a.example/</link></item>"
+    "</channel></rss>",
+    "itunes summary": RSS_HEAD + "<item><title>t</title><link>http://a.example/</link><itunes:summary>s"
+    "</itunes:summary></item></channel></rss>",
+    "c1 character reference": RSS_HEAD + "<item><title>a&#150;b</title><link>http://a.example/</link></item>"
+    "</channel></rss>",
+    "xhtml with svg": ATOM_HEAD
+    + '<entry><title>t</title><link href="http://a.example/"/><content type="xhtml">'
+    '<div xmlns="http://www.w3.org/1999/xhtml"><svg xmlns="http://www.w3.org/2000/svg"><title>x</title></svg>'
+    "</div></content></entry></feed>",
     "atom link in an RSS item": RSS_HEAD.replace("<rss ", '<rss xmlns:atom="http://www.w3.org/2005/Atom" ')
     + '<item><title>t</title><atom:link href="http://a.example/"/></item></channel></rss>',
     "malformed": RSS_HEAD + "<item><title>t</title><link>http://a.example/</link></channel></rss>",
@@ -223,8 +252,9 @@ DECLINED = {
     "&lt;script&gt;x()&lt;/script&gt;</description></item></channel></rss>",
     "comment in markup": RSS_HEAD + "<item><title>t</title><link>http://a.example/</link><description>"
     "a&lt;!-- more --&gt;b</description></item></channel></rss>",
-    "atom xhtml": ATOM_HEAD + '<entry><title>t</title><link href="http://a.example/"/><content type="xhtml">'
-    '<div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></content></entry></feed>',
+    "prefixed xhtml": ATOM_HEAD
+    + '<entry><title>t</title><link href="http://a.example/"/><content type="xhtml">'
+    '<x:div xmlns:x="http://www.w3.org/1999/xhtml"><x:p>x</x:p></x:div></content></entry></feed>',
     "atom 0.3": '<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title>t</title>'
     '<link rel="alternate" type="text/html" href="http://a.example/"/></entry></feed>',
     "c1 control": RSS_HEAD
