@@ -261,7 +261,7 @@ def _xhtml(node: Any) -> str:
         if not isinstance(element.tag, str) or not element.tag.startswith(XHTML):
             raise _Decline  # a comment, or markup from another namespace (SVG, MathML)
     inner = escape(node.text or "") + "".join(etree.tostring(c, encoding=str) for c in node)
-    markup = inner.replace(f' xmlns="{XHTML[1:-1]}"', "").strip()
+    markup = _popped(inner.replace(f' xmlns="{XHTML[1:-1]}"', ""))
     if "xmlns" in markup:
         raise _Decline
     return _markup(markup)

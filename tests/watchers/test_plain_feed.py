@@ -336,6 +336,35 @@ def test_random_markup_and_entities_read_the_same_both_ways(
         assert [read(e) for e in fast] == [read(e) for e in slow]
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    title=_TEXT,
+    summary=_TEXT,
+    content=_TEXT,
+    kinds=st.tuples(*[st.sampled_from(["text", "html", "xhtml"])] * 3),
+)
+def test_random_atom_text_constructs_read_the_same_both_ways(
+    title: list[str], summary: list[str], content: list[str], kinds: tuple[str, str, str]
+) -> None:
+    """xhtml text is escaped here, so it stays well-formed: an xhtml construct holding plain text."""
+
+    def construct(name: str, kind: str, text: list[str]) -> str:
+        if kind == "xhtml":
+            inner = f'<div xmlns="http://www.w3.org/1999/xhtml">{escape("".join(text))}</div>'
+        else:
+            inner = escape("".join(text))
+        return f'<{name} type="{kind}">{inner}</{name}>'
+
+    body = (
+        ATOM_HEAD + "<entry>" + construct("title", kinds[0], title) + '<link href="http://feeds.example/a"/>'
+        f"{construct('summary', kinds[1], summary)}{construct('content', kinds[2], content)}</entry></feed>"
+    ).encode()
+    fast, slow = both(body)
+    if fast is not None:
+        assert isinstance(slow, list)
+        assert [read(e) for e in fast] == [read(e) for e in slow]
+
+
 _WHEN = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31))
 _OFFSET = st.integers(min_value=-12 * 60, max_value=14 * 60).map(lambda m: timedelta(minutes=m - m % 15))
 
