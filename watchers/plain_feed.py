@@ -16,12 +16,13 @@ stray ``<`` or ``&``) declines the feed instead. ``tests/watchers/test_plain_fee
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import html.entities
 import re
 import time
 import urllib.parse
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -40,10 +41,8 @@ _ATOM_LINK_ATTRIBUTES = {"href", "rel", "type", "title", "hreflang", "length"}
 _HARMLESS_EXTENSIONS = {"dc_subject", "media_content", "media_thumbnail", "itunes_image", "itunes_explicit"}
 _HARMLESS_EXTENSIONS |= {"itunes_block", "itunes_keywords"}
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "html", "xhtml")
-_READ_KEYS = {"link", "links", "id", "title", "summary", "content", "author"} | {
-    "published_parsed",
-    "updated_parsed",
-}
+_READ_KEYS = {"link", "links", "id", "title", "summary", "content", "author"}
+_READ_KEYS |= {"published_parsed", "updated_parsed"}
 # a subset of feedparser's _HTMLSanitizer.acceptable_elements that it and lxml.html read the same way
 _SIMPLE_TAG_NAMES = (
     "a abbr acronym b big blockquote br caption center cite code dd del dfn div dl dt em font h1 h2 h3 h4 "
@@ -247,7 +246,7 @@ def _atom_author(author: Any) -> str:
     if (author.text or "").strip():
         raise _Decline
     name, email = parts.get("name"), parts.get("email")
-    if parts and name and email:
+    if name and email:
         return f"{name} ({email})"
     return name or email or ""
 
@@ -318,22 +317,24 @@ def _date(text: str) -> time.struct_time | None:
     """A UTC ``struct_time`` equal to feedparser's for plain RFC 822 and ISO 8601 dates; declines others."""
     if not text:
         return None
+    rfc = _RFC822.fullmatch(text)
+    iso = None if rfc else _ISO8601.fullmatch(text)
+    if rfc:
+        day, month, year, hour, minute, second, zone = rfc.groups()
+        fields = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second or 0))
+    elif iso:
+        year, month, day, hour, minute, second, zone = iso.groups()
+        fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
+    else:
+        raise _Decline
+    if zone in _ZONES:
+        offset = _ZONES[zone] * 3600
+    else:
+        offset = (int(zone[1:3]) * 60 + int(zone[-2:])) * (-60 if zone[0] == "-" else 60)
     try:
-        rfc = _RFC822.fullmatch(text)
-        if rfc:
-            day, month, year, hour, minute, second, zone = rfc.groups()
-            if zone in _ZONES:
-                offset = timedelta(hours=_ZONES[zone])
-            else:
-                offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:]))
-                offset = -offset if zone[0] == "-" else offset
-            stamp = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second or 0))
-            return (stamp - offset).utctimetuple()
-        iso = _ISO8601.fullmatch(text)
-        if iso:
-            year, month, day, hour, minute, second, zone = iso.groups()
-            stamp = datetime.fromisoformat(f"{year}-{month}-{day}T{hour}:{minute}:{second}{zone}")
-            return stamp.astimezone(UTC).utctimetuple()
-    except (ValueError, OverflowError):
-        pass
-    raise _Decline
+        datetime(*fields)  # feedparser's parsers build a datetime too: Feb 30 is no date for either
+    except ValueError:
+        raise _Decline from None
+    if not 1900 <= fields[0] <= 9000:
+        raise _Decline  # near the ends of datetime's range feedparser may overflow where gmtime would not
+    return time.gmtime(calendar.timegm(fields) - offset)

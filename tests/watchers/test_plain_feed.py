@@ -399,6 +399,25 @@ def test_dates_the_plain_path_reads_are_feedparsers_dates(
     assert calendar.timegm(ours) == calendar.timegm(theirs), text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fri, 30 Feb 2024 10:00:00 GMT",  # no such day
+        "Tue, 02 Jan 24 10:00:00 GMT",  # two-digit year
+        "Tue, 02 Jan 2024 10:00:00 CEST",  # a zone feedparser reads as UTC
+        "Tue,02 Jan 2024 10:00:00 GMT",
+        "2024-01-02t10:00:00z",
+        "2024-01-02",
+        "2024-01-02T24:00:00Z",
+        "0001-01-01T00:00:00+01:00",  # feedparser overflows
+        "yesterday",
+    ],
+)
+def test_dates_outside_the_plain_forms_decline(text: str) -> None:
+    with pytest.raises(plain_feed._Decline):
+        plain_feed._date(text)
+
+
 _URL_PART = st.text(alphabet="abz09-._~%/?#&=;:@!$'()*+, ", max_size=20)
 
 
