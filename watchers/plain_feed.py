@@ -17,7 +17,6 @@ stray ``<`` or ``&``) declines the feed instead. ``tests/watchers/test_plain_fee
 from __future__ import annotations
 
 import calendar
-import contextlib
 import html.entities
 import re
 import time
@@ -61,6 +60,8 @@ _C1_REFERENCE = re.compile(rb"&#(?:0*1[2-5][0-9]|[xX]0*[89][0-9A-Fa-f]);")
 _PLAIN_URL = re.compile(
     r"https?://[A-Za-z0-9.\-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~%!$&'()*+,=:@/\-]*)?(?:\?[^#\s;]+)?"
 )
+# any attribute named base (xml:base among them) moves feedparser's base URI; XPath objects take a lock
+_BASE_ATTRIBUTE = etree.XPath("boolean(//@*[translate(local-name(), 'BASE', 'base') = 'base'])")
 _URI_FIXER = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*://)(/*)(.*?)")
 _RFC822 = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
@@ -88,8 +89,8 @@ def read_plain_feed(data: bytes, url: str) -> list[dict[str, Any]] | None:
     try:
         root = etree.fromstring(data, parser)
         docinfo: Any = root.getroottree().docinfo
-        if docinfo.doctype or root.xpath("boolean(//@*[translate(local-name(), 'BASE', 'base') = 'base'])"):
-            return None  # a DOCTYPE past the first 64 KiB; any base attribute moves feedparser's base URI
+        if docinfo.doctype or _BASE_ATTRIBUTE(root):
+            return None  # a DOCTYPE past the first 64 KiB, or a base attribute
         if root.tag == "rss" and root.get("version") in ("2.0", "0.91", "0.92") and len(root) == 1:
             items = list(root[0].iterchildren("item")) if root[0].tag == "channel" else []
             entries = [_rss_item(item, url) for item in items]
@@ -277,10 +278,12 @@ def _guid(raw: dict[str, Any], text: str, permalink: bool, base: str) -> None:
 def _popped(text: str | None) -> str:
     """The text as feedparser's ``pop`` leaves it: stripped, and UTF-8 read as Latin-1 undone."""
     value = (text or "").strip()
-    if not value.isascii():
-        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
-            value = value.encode("iso-8859-1").decode("utf-8")
-    return value
+    if value.isascii():
+        return value
+    try:
+        return value.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):  # the usual case: text that is what it says
+        return value
 
 
 def _markup(value: str) -> str:
