@@ -31,6 +31,7 @@ from lxml import etree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _AUTHOR_PARTS = {f"{ATOM}name": "name", f"{ATOM}email": "email", f"{ATOM}uri": "href"}
 _REPEATABLE = {"category", "link", "enclosure", "dc_subject"}
 _RSS_ATTRIBUTES = {"guid": {"isPermaLink"}, "enclosure": {"url", "length", "type"}, "category": {"domain"}}
@@ -101,6 +102,8 @@ def read_plain_feed(data: bytes, url: str) -> list[dict[str, Any]] | None:
             return None
         if len(_ITEM_TAG.findall(data)) != len(items):
             return None  # an item where feedparser would also see one (outside the channel, in an image)
+        if any(set(item.keys()) - {_XML_LANG} for item in items):
+            return None  # rdf:about is an id to feedparser, CDF's href a link and lastmod a date
     except (etree.XMLSyntaxError, _Decline):
         return None
     return entries

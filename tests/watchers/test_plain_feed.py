@@ -257,6 +257,9 @@ DECLINED = {
     '<x:div xmlns:x="http://www.w3.org/1999/xhtml"><x:p>x</x:p></x:div></content></entry></feed>',
     "atom 0.3": '<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title>t</title>'
     '<link rel="alternate" type="text/html" href="http://a.example/"/></entry></feed>',
+    "cdf date on an item": RSS_HEAD + '<item lastmod="2024-01-01T00:00:00Z"><title>t</title>'
+    "<link>http://a.example/</link></item></channel></rss>",
+    "cdf link on an entry": ATOM_HEAD + '<entry href="http://cdf.example/y"><title>t</title></entry></feed>',
     "c1 control": RSS_HEAD
     + "<item><title>a\u0096b</title><link>http://a.example/</link></item></channel></rss>",
 }
