@@ -74,6 +74,9 @@ _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split(), 1)}
 _ZONES = {"GMT": 0, "UT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6}
 _ZONES |= {"PST": -8, "PDT": -7}
 _NAMESPACES = {uri.lower(): prefix for uri, prefix in feedparser.mixin._FeedParserMixin.namespaces.items()}
+_STANDARD = {prefix for prefix in _NAMESPACES.values() if prefix}
+_VERSION_URIS = {b"http://purl.org/rss/1.0/", b"http://my.netscape.com/rdf/simple/0.9/"}
+_NS_DECLARATION = re.compile(rb"""xmlns(?::([\w.-]+))?\s*=\s*["']([^"']*)["']""")
 _looks_like_html = feedparser.mixin._FeedParserMixin.looks_like_html
 
 
@@ -104,9 +107,34 @@ def read_plain_feed(data: bytes, url: str) -> list[dict[str, Any]] | None:
             return None  # an item where feedparser would also see one (outside the channel, in an image)
         if any(set(item.keys()) - {_XML_LANG} for item in items):
             return None  # rdf:about is an id to feedparser, CDF's href a link and lastmod a date
+        if not _plain_namespaces(data, root):
+            return None
     except (etree.XMLSyntaxError, _Decline):
         return None
     return entries
+
+
+def _plain_namespaces(data: bytes, root: Any) -> bool:
+    """False when a namespace declaration would make feedparser name elements differently from us.
+
+    feedparser maps a declared prefix to its standard one and then looks standard prefixes up in that map
+    again, so ``xmlns:content`` bound to the Dublin Core URI renames ``content:encoded``; and in an Atom
+    feed an RSS 1.0 or 0.90 namespace declared first would set the feed's version.
+    """
+    renamed = set()
+    for given, uri in _NS_DECLARATION.findall(data):
+        if b"&" in uri or (root.tag != "rss" and uri.lower() in _VERSION_URIS):
+            return False
+        standard = _NAMESPACES.get(uri.decode("utf-8", "replace").lower())
+        if given and standard is not None and given.decode() != standard and given.decode() in _STANDARD:
+            renamed.add(given.decode())
+    if not renamed:
+        return True
+    for element in root.iter():  # rare: only feeds with such a declaration get here
+        tag = element.tag
+        if isinstance(tag, str) and _NAMESPACES.get(tag[1:].partition("}")[0].lower()) in renamed:
+            return False
+    return True
 
 
 def _rss_item(item: Any, base: str) -> dict[str, Any]:

@@ -260,6 +260,11 @@ DECLINED = {
     "cdf date on an item": RSS_HEAD + '<item lastmod="2024-01-01T00:00:00Z"><title>t</title>'
     "<link>http://a.example/</link></item></channel></rss>",
     "cdf link on an entry": ATOM_HEAD + '<entry href="http://cdf.example/y"><title>t</title></entry></feed>',
+    "swapped prefixes": '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/dc/elements/'
+    '1.1/" xmlns:dc="http://purl.org/rss/1.0/modules/content/"><channel><title>N</title><item><title>t</title>'
+    "<link>http://a.example/</link><dc:encoded>&lt;p&gt;body&lt;/p&gt;</dc:encoded></item></channel></rss>",
+    "rss 1.0 namespace in atom": ATOM_HEAD.replace("<feed ", '<feed xmlns:r="http://purl.org/rss/1.0/" ')
+    + '<entry><title>t</title><link href="http://a.example/"/></entry></feed>',
     "c1 control": RSS_HEAD
     + "<item><title>a\u0096b</title><link>http://a.example/</link></item></channel></rss>",
 }
