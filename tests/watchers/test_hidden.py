@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchers.extract import extract_page
+from watchers.hidden import strip_invisible
 
 VISIBLE = (
     "The harbour authority reopened the northern channel on Tuesday after divers cleared the wreck that "
@@ -54,3 +59,13 @@ def test_a_visible_element_with_a_style_is_kept() -> None:
         page('<p style="color: #333">A styled but visible closing line.</p>'), url="https://x/a"
     )
     assert "A styled but visible closing line." in text.text
+
+
+FORMAT_CHARACTERS = "\u00ad\u200b\u200c\u200d\u200e\u2060\u2066\ufeff\U000e0041\U0001d173"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.one_of(st.characters(), st.sampled_from(FORMAT_CHARACTERS)), max_size=200))
+def test_strip_invisible_removes_exactly_the_format_characters(text: str) -> None:
+    expected = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    assert strip_invisible(text) == expected
