@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 import lxml.html
 
@@ -21,9 +22,11 @@ _HIDDEN_STYLE = re.compile(
 _KEEP_FORMAT = {"\n", "\t"}
 
 
+@cache
 def _format_characters() -> re.Pattern[str]:
     """One character class of every format character (category Cf) of the Basic Multilingual Plane, as
-    ranges, from this Python's own Unicode tables (a few dozen code points; about 10 ms, once)."""
+    ranges, from this Python's own Unicode tables (a few dozen code points; about 10 ms, on first use
+    rather than at every start of the command line)."""
     ranges: list[tuple[int, int]] = []
     for code in range(0x10000):
         if unicodedata.category(chr(code)) == "Cf":
@@ -34,7 +37,6 @@ def _format_characters() -> re.Pattern[str]:
     return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]")
 
 
-_FORMAT_BMP = _format_characters()
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
@@ -64,5 +66,5 @@ def strip_invisible(text: str) -> str:
     if text.isascii():
         return text
     if not _ASTRAL.search(text):
-        return _FORMAT_BMP.sub("", text)
+        return _format_characters().sub("", text)
     return "".join(ch for ch in text if ch in _KEEP_FORMAT or unicodedata.category(ch) != "Cf")
