@@ -4,9 +4,10 @@ tokeniser says."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from watchers.query import document
 from watchers.query.document import LEAD_WORDS, PARAGRAPH, index_field
 from watchers.query.normalise import TOKEN
 from watchers.query.parser import parse
@@ -49,7 +50,15 @@ def test_every_token_spans_its_own_characters(text: str) -> None:
         max_size=260,
     )
 )
+@example(["NATO"] * 70 + ["grain", "\n"] * 20)  # a key at every token around the end of the lead
 def test_positions_and_counts_agree_with_the_tokens(words: list[str]) -> None:
+    for scanned in (0, 3, 1000):  # count every token at once from the start, after a few forms, never
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(document, "SCANNED_FORMS", scanned)
+            _check_positions_and_counts(words)
+
+
+def _check_positions_and_counts(words: list[str]) -> None:
     plan = build_plan("en", [parse(query) for query in _QUERIES])
     field = index_field(" ".join(words), plan)
     positions = _paragraph_positions(field.tokens)
