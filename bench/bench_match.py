@@ -12,7 +12,8 @@ topics by default, see ``WORKLOADS``). Prints, on one core, by the wall clock an
   article) on a sample, and the ratio;
 * how the rate changes from 100 to 1,000 to 10,000 topics (with ``--stages``, also the rate of indexing
   alone: tokenising, stemming new words and looking up keys, the part of the cost that does not depend
-  on candidates);
+  on candidates; and the time beyond it per candidate topic, which stays flat if the rest of the cost
+  follows the candidates and not the number of topics);
 * with ``--automaton`` (needs ``pyahocorasick``, which Newswatch does not depend on: install it in a
   scratch environment), a calibration of the machine: a dictionary automaton alone finding plain phrases
   of the same words, the yardstick the topics issue quotes (about 10,000 articles/s with 1,000 phrases
@@ -43,7 +44,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from watchers.query import ArticleText, TopicMatcher, compile_query
-from watchers.query.document import index_document
+from watchers.query.document import Document, index_document
 from watchers.query.plan import RETRIGGER_AT, Plan
 
 _SYLLABLES = tuple(
@@ -196,6 +197,13 @@ def automaton_rates(
     return out
 
 
+def _candidates(doc: Document, plan: Plan) -> set[int]:
+    """The topics ``TopicMatcher.match`` considers for an indexed article: those whose trigger key occurs
+    (and those without one); the rest of its cost follows their number."""
+    present = doc.present
+    return set(plan.always).union(*map(plan.triggers.__getitem__, present & plan.trigger_keys))
+
+
 def rate(
     run: Callable[[ArticleText], object], articles: Sequence[ArticleText], repeat: int
 ) -> tuple[float, float]:
@@ -283,11 +291,17 @@ def main() -> None:
         if args.stages:
             plan = matcher.plan("en")
 
-            def index(article: ArticleText, plan: Plan = plan) -> object:
+            def index(article: ArticleText, plan: Plan = plan) -> Document:
                 return index_document(article.title, article.text, article.source, article.language, plan)
 
             _, indexing = rate(index, scaling_set, args.repeat)
             print(f"{'':6s}   indexing alone: {indexing:.0f} articles/s (CPU time)")
+            beyond = 1e6 / rates[count] - 1e6 / indexing
+            candidates = statistics.mean(len(_candidates(index(a), plan)) for a in scaling_set)
+            print(
+                f"{'':6s}   beyond indexing: {beyond:.0f} µs/article for {candidates:.1f} candidate topics,"
+                f" {beyond / max(candidates, 0.01):.1f} µs per candidate"
+            )
     first, last = min(rates), max(rates)
     print(f"slowdown {first} -> {last} topics (CPU time): {rates[first] / rates[last]:.2f}x")
     if args.automaton:
