@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import sample_news
-from watchers.summarise import _FURNITURE, _may_be_furniture, is_furniture
+from watchers.summarise import _FURNITURE, _may_be_furniture, furniture_pieces, is_furniture, split_sentences
 
 FURNITURE_WORDS = tuple(
     word
@@ -74,3 +74,29 @@ def test_real_text_gets_the_same_answer_as_the_pattern_alone() -> None:
 def test_furniture_in_odd_case_and_spacing_is_still_found() -> None:
     for line in ("READ\u00a0MORE: the timeline", "Subſcribe  today", "Photo\t: Getty", "Cookİe policy"):
         assert is_furniture(line), line
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from([*FURNITURE_WORDS, "Officials", "said.", "The", "talks", "ended."]), max_size=12
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.sampled_from([" ", "  ", "\t", "\u00a0", ". ", ": "]), min_size=1, max_size=3),
+    st.lists(st.booleans(), min_size=1, max_size=4),
+    st.lists(st.booleans(), min_size=1, max_size=4),
+)
+def test_looking_only_for_the_pieces_the_text_holds_changes_no_answer(
+    lines: list[list[str]], separators: list[str], upper: list[bool], odd: list[bool]
+) -> None:
+    """Every line and sentence of a text gets the same pre-check answer with the text's own pieces as
+    with all of them (case, odd letters and spacing included)."""
+    text = "\n".join(_variants(words, separators, upper, odd) for words in lines if words)
+    pieces = furniture_pieces(text)
+    for line in text.splitlines():
+        for part in [line, " ".join(line.split()), *split_sentences(" ".join(line.split()))]:
+            assert _may_be_furniture(part, pieces) == _may_be_furniture(part), part
+            assert is_furniture(part, pieces) == is_furniture(part), part

@@ -11,7 +11,16 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchers.summarise import MAX_SENTENCES, MMR_LAMBDA, _cosine, _prepared, _relevance, summarise
+from watchers.summarise import (
+    MAX_SENTENCES,
+    MMR_LAMBDA,
+    _cosine,
+    _norm,
+    _prepared,
+    _relevance,
+    _similarity,
+    summarise,
+)
 
 WORDS = [
     "the",
@@ -80,3 +89,18 @@ def test_selection_matches_full_rescoring(
         sentences.append(sentences[index % len(sentences)])
     text = "\n".join(" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3))
     assert summarise(text, max_chars, terms) == reference(text, max_chars, terms)
+
+
+weights = st.dictionaries(
+    st.sampled_from([*WORDS, "port", "corridor", "wheat"]),
+    st.floats(min_value=0.001, max_value=50, allow_nan=False, allow_infinity=False),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=weights, b=weights)
+def test_the_similarity_with_lengths_computed_once_is_the_cosine_to_the_last_bit(
+    a: dict[str, float], b: dict[str, float]
+) -> None:
+    assert _similarity(a, _norm(a), b, _norm(b)) == _cosine(a, b)
