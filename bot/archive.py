@@ -7,9 +7,12 @@ commit, the dispatcher finds the pending rows whatever happened to this process.
 Order of decisions for an incoming article (``store_article``):
 
 1. its URL or its source's guid is stored already: nothing to do;
-2. it is a copy of a stored article (shared guid, same content hash, or near-identical text by SimHash):
+2. its page text is a stored article's under another URL of the same site (a print view, ``?id=`` beside
+   the slug): the URL is remembered as an *alias* of that article, so later polls do not fetch it again,
+   and nothing else changes (same outlet, same story);
+3. it is a copy of a stored article (shared guid, same content hash, or near-identical text by SimHash):
    it becomes another *home* of that article, so its outlet joins the story and sent alerts get updated;
-3. otherwise it is a new article, and joins the best story found through the story-term index (or starts
+4. otherwise it is a new article, and joins the best story found through the story-term index (or starts
    one); see ``bot.story_index`` and ``watchers.stories``.
 """
 
@@ -18,13 +21,26 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, case, func, insert, update
+from sqlalchemy import Executable, bindparam, case, func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.models import Article, ArticleHome, Chat, Delivery, Match, Source, Story, Subscription, utcnow
+from bot.models import (
+    Article,
+    ArticleAlias,
+    ArticleHome,
+    Chat,
+    Delivery,
+    Match,
+    Source,
+    Story,
+    Subscription,
+    utcnow,
+)
 from bot.store import Store
 from bot.story_index import (
     Grouping,
@@ -54,7 +70,7 @@ _INSERT_ARTICLE = insert(Article.__table__).returning(ARTICLES.id)  # type: igno
 _INSERT_HOME = insert(ArticleHome.__table__)  # type: ignore[attr-defined]
 _INSERT_MATCH = insert(Match.__table__)  # type: ignore[attr-defined]
 _PAGES_BY_HASH = (
-    select(ARTICLES.url)
+    select(ARTICLES.id, ARTICLES.url)
     .where(ARTICLES.content_hash == bindparam("hash"), ARTICLES.text_origin == "page")
     .limit(50)
 )
@@ -100,12 +116,16 @@ def content_hash(text: str) -> str:
 
 
 def known_urls(store: Store, urls: list[str], guids: list[str], source_id: int) -> tuple[set[str], set[str]]:
-    """Which of these canonical URLs, and which of this source's guids, are stored already."""
+    """Which of these canonical URLs (an article's own, another outlet's copy, or another address of a
+    stored page on the same site), and which of this source's guids, are stored already."""
     with store.session() as session:
         seen_urls: set[str] = set()
         for chunk in _chunks(urls):
             seen_urls.update(
                 session.exec(select(ArticleHome.url).where(col(ArticleHome.url).in_(chunk))).all()
+            )
+            seen_urls.update(
+                session.exec(select(ArticleAlias.url).where(col(ArticleAlias.url).in_(chunk))).all()
             )
         seen_guids: set[str] = set()
         for chunk in _chunks(guids):
@@ -118,14 +138,34 @@ def known_urls(store: Store, urls: list[str], guids: list[str], source_id: int) 
     return seen_urls, seen_guids
 
 
-def _same_page_elsewhere(session: Session, data: ArticleData) -> bool:
-    """The same extracted page text stored under another URL of the same host (``?id=`` vs slug links,
-    print views): one article. Syndicated copies on other hosts stay separate articles of one story."""
+def _same_page_elsewhere(session: Session, data: ArticleData) -> int | None:
+    """The stored article whose extracted page text this is, under another URL of the same host (``?id=``
+    vs slug links, print views): one article. Syndicated copies on other hosts stay separate articles of
+    one story."""
     if data.text_origin != "page" or not data.content_hash:
-        return False
+        return None
     host = urlsplit(data.url).hostname
-    same_text = run(session, _PAGES_BY_HASH, {"hash": data.content_hash}).scalars()
-    return any(urlsplit(url).hostname == host for url in same_text)
+    same_text = run(session, _PAGES_BY_HASH, {"hash": data.content_hash})
+    return next((article_id for article_id, url in same_text if urlsplit(url).hostname == host), None)
+
+
+def _remember_alias(session: Session, url: str, article_id: int, now: datetime) -> None:
+    """Record ``url`` as another address of the article; a replica that recorded it first wins quietly."""
+    run(
+        session,
+        _alias_insert(session.get_bind().dialect.name),
+        {"url": url, "article": article_id, "now": now},
+    )
+
+
+@lru_cache(maxsize=4)
+def _alias_insert(dialect: str) -> Executable:
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_into(ArticleAlias.__table__)  # type: ignore[attr-defined]
+        .values(url=bindparam("url"), article_id=bindparam("article"), seen_at=bindparam("now"))
+        .on_conflict_do_nothing(index_elements=["url"])
+    )
 
 
 def _chunks(items: list[str], size: int = 500) -> list[list[str]]:
@@ -178,7 +218,11 @@ def _store(
 ) -> StoredArticle | None:
     when = article_time(data, now)
     with store.session() as session:
-        if known_home(session, data, source_id) or _same_page_elsewhere(session, data):
+        if known_home(session, data, source_id):
+            return None
+        original = _same_page_elsewhere(session, data)
+        if original is not None:
+            _remember_alias(session, data.url, original, now)
             return None
         fingerprint = text_fingerprint(data.text)
         copy = same_article(session, data, when, grouping.window, fingerprint=fingerprint)

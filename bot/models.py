@@ -239,6 +239,21 @@ class ArticleHome(SQLModel, table=True):
     fetched_at: datetime | None = _when()
 
 
+class ArticleAlias(SQLModel, table=True):
+    """Another address of a stored article on the same site (a print view, ``?id=`` beside the slug link)
+    that serves the same page text.
+
+    Not a home: the outlet is the same, so "also reported by" and alert updates do not change. Remembered
+    so that ``known_urls`` finds the address, and the feed entry that leads to it is not fetched, extracted
+    and summarised again at every poll for as long as the feed lists it.
+    """
+
+    __tablename__ = "article_aliases"
+    url: str = Field(sa_column=Column(Text, primary_key=True))
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    seen_at: datetime | None = _when()
+
+
 class ArticleFingerprint(SQLModel, table=True):
     """One SimHash band of an article's text, indexed so near-duplicates are found by equality."""
 

@@ -1,0 +1,80 @@
+"""Two addresses of one page on one site (a print view and the article, ``?id=`` and slug links) make one
+article, and the second address is remembered: its page is not fetched and extracted again at every later
+poll that still lists it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.app import Newswatch
+from bot.catalog import sync_config
+from bot.models import Article, ArticleHome
+from bot.sample_site import LocalSite, Route
+from bot.settings import settings_from_dict
+from bot.store import Store
+
+
+def page(title: str) -> Route:
+    text = " ".join(["The council approved the harbour budget after a long debate about", title] * 12)
+    return Route(
+        "text/html",
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"<p>{text}.</p></article></body></html>".encode(),
+    )
+
+
+def feed(site: LocalSite, *paths: str) -> Route:
+    items = "".join(
+        f"<item><title>Report {number}</title><link>{site.url}{path}</link>"
+        f"<pubDate>Tue, 01 Dec 2026 09:{number:02d}:00 GMT</pubDate></item>"
+        for number, path in enumerate(paths)
+    )
+    body = f"<rss version='2.0'><channel><title>Site</title>{items}</channel></rss>"
+    return Route("application/rss+xml", body.encode())
+
+
+async def test_the_second_address_of_a_page_is_fetched_once_and_adds_no_outlet(
+    database_url: str, tmp_path: Path
+) -> None:
+    with LocalSite() as site:
+        site.set("/print/harbour-budget", page("Harbour budget"))
+        site.set("/news/harbour-budget", page("Harbour budget"))
+        site.set("/news/tram-line", page("Tram line"))
+        site.set("/feed.xml", feed(site, "/print/harbour-budget", "/news/harbour-budget"))
+        settings = settings_from_dict(
+            {
+                "storage": {"url": database_url},
+                "network": {"allow_private": ["127.0.0.1"], "per_host_delay": "0s"},
+                "sources": [{"name": "Site", "url": site.url + "/feed.xml", "backfill": "3650d"}],
+                "topics": [],
+            },
+            tmp_path,
+        )
+        store = Store.open(settings.database_url())
+        sync_config(store, settings)
+        app = Newswatch(settings, store, {})
+        try:
+            [first] = (await app.poll_once()).outcomes
+            # the feed gains an entry (so it is read again) and still lists both addresses
+            site.set(
+                "/feed.xml", feed(site, "/print/harbour-budget", "/news/harbour-budget", "/news/tram-line")
+            )
+            [second] = (await app.poll_once()).outcomes
+            fetched = (
+                site.hits("/print/harbour-budget"),
+                site.hits("/news/harbour-budget"),
+                site.hits("/news/tram-line"),
+            )
+            with store.session() as session:
+                articles = sorted(a.title for a in session.exec(select(Article)).all())
+                homes = len(session.exec(select(ArticleHome)).all())
+        finally:
+            await app.aclose()
+            store.close()
+    assert (first.status, second.status) == ("ok", "ok")
+    assert (first.new_articles, second.new_articles) == (1, 1)
+    assert articles == ["Report 0", "Report 2"]  # the feed's titles; "Report 1" is the same page as 0
+    assert homes == 2  # one outlet each: the second address is not another outlet carrying the story
+    assert fetched == (1, 1, 1)
