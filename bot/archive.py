@@ -19,6 +19,7 @@ Order of decisions for an incoming article (``store_article``):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -60,6 +61,7 @@ from watchers.match import MatchResult, normalise
 from watchers.stories import ArticleFeatures, StoryProfile, extract_features
 
 ARTICLES = Article.__table__.c  # type: ignore[attr-defined]
+HOMES = ArticleHome.__table__.c  # type: ignore[attr-defined]
 STORIES = Story.__table__.c  # type: ignore[attr-defined]
 DELIVERIES = Delivery.__table__.c  # type: ignore[attr-defined]
 MATCHES = Match.__table__.c  # type: ignore[attr-defined]
@@ -74,6 +76,7 @@ _PAGES_BY_HASH = (
     .where(ARTICLES.content_hash == bindparam("hash"), ARTICLES.text_origin == "page")
     .limit(50)
 )
+_ARTICLE_AT = select(HOMES.article_id).where(HOMES.url == bindparam("url"))
 _STORY_OF_ARTICLE = select(ARTICLES.story_id).where(ARTICLES.id == bindparam("article"))
 _TOPICS_OF_ARTICLE = select(MATCHES.topic_id).where(MATCHES.article_id == bindparam("article"))
 _TOUCH_STORY = (
@@ -149,13 +152,12 @@ def _same_page_elsewhere(session: Session, data: ArticleData) -> int | None:
     return next((article_id for article_id, url in same_text if urlsplit(url).hostname == host), None)
 
 
-def _remember_alias(session: Session, url: str, article_id: int, now: datetime) -> None:
-    """Record ``url`` as another address of the article; a replica that recorded it first wins quietly."""
-    run(
-        session,
-        _alias_insert(session.get_bind().dialect.name),
-        {"url": url, "article": article_id, "now": now},
-    )
+def _remember_aliases(session: Session, urls: Iterable[str], article_id: int, now: datetime) -> None:
+    """Record ``urls`` as other addresses of the article; one recorded already, by us or by another
+    replica, is left as it is."""
+    rows = [{"url": url, "article": article_id, "now": now} for url in dict.fromkeys(urls)]
+    if rows:
+        run(session, _alias_insert(session.get_bind().dialect.name), rows)
 
 
 @lru_cache(maxsize=4)
@@ -219,14 +221,18 @@ def _store(
     when = article_time(data, now)
     with store.session() as session:
         if known_home(session, data, source_id):
+            stored = run(session, _ARTICLE_AT, {"url": data.url}).scalar()
+            if stored is not None:  # stored under this URL before: its other addresses may be new
+                _remember_aliases(session, data.extra_urls, stored, now)
             return None
         original = _same_page_elsewhere(session, data)
         if original is not None:
-            _remember_alias(session, data.url, original, now)
+            _remember_aliases(session, (data.url, *data.extra_urls), original, now)
             return None
         fingerprint = text_fingerprint(data.text)
         copy = same_article(session, data, when, grouping.window, fingerprint=fingerprint)
         if copy is not None:
+            _remember_aliases(session, data.extra_urls, copy[0], now)
             return _add_home(session, copy[0], source_id, data, matches, alert, now)
         features = extract_features(data.title, data.text, when)
         story_id, profile = _story_for(session, data, summary, features, grouping, now)
@@ -252,6 +258,7 @@ def _store(
             run(session, _INSERT_HOME, [_home(article_id, source_id, data, now)])
         except IntegrityError:
             raise _StoredMeanwhile from None  # rolls back the whole transaction, the story it opened too
+        _remember_aliases(session, data.extra_urls, article_id, now)
         if fingerprint is not None:
             add_fingerprint(session, article_id, data.text, when, fingerprint=fingerprint)
         update_profile(session, profile, features)

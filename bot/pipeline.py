@@ -263,8 +263,9 @@ class Refresher:
                     )
                 else:
                     if len(extracted.text) >= min(MIN_PAGE_TEXT, max(len(feed_text), 1)):
+                        identity = self._identity(entry.url, extracted.canonical_url)
                         return Article(
-                            url=self._identity(entry.url, extracted.canonical_url),
+                            url=identity,
                             title=title or extracted.title or title_from_url(entry.url),
                             text=extracted.text,
                             guid=entry.guid,
@@ -273,6 +274,8 @@ class Refresher:
                             language=extracted.language,
                             text_origin="page",
                             content_hash=content_hash(extracted.text),
+                            # the feed's link is how the next poll will know this entry
+                            extra_urls=(entry.url,) if identity != entry.url else (),
                         )
         return Article(
             url=entry.url,

@@ -25,6 +25,9 @@ class Article:
 
     ``text_origin`` is ``"page"`` when the text was extracted from the article page and ``"feed"`` when the
     page could not be fetched or extracted and the feed's own content or summary stands in.
+
+    ``extra_urls``: other addresses that led to it, such as the feed's link when the page names another
+    canonical URL. They are remembered as aliases, so the entry is known at the next poll.
     """
 
     url: str
