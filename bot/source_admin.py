@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from bot.models import Article, AuditEntry, Source, SourceEvent, utcnow
+from bot.models import ArticleHome, AuditEntry, Source, SourceEvent, utcnow
 from bot.settings import SourceSettings, format_validation_error
 from bot.store import Store
 from watchers.discovery import DiscoveredFeed, discover_feeds
@@ -136,7 +136,8 @@ def remove_source(store: Store, which: str, *, actor: str = "cli") -> str:
             raise NewswatchError(f"there is no source {which!r}")
         if row.origin == "config":
             raise NewswatchError(f"{row.name!r} comes from the config file; remove it there")
-        articles = session.exec(select(func.count()).where(col(Article.source_id) == row.id)).one()
+        # every article it carried, its own and other outlets' copies (each a home), keeps pointing at it
+        articles = session.exec(select(func.count()).where(col(ArticleHome.source_id) == row.id)).one()
         session.add(
             AuditEntry(at=utcnow(), actor=actor, action="source remove", subject=row.name, detail=row.url)
         )
