@@ -1,6 +1,7 @@
 """Two addresses of one page on one site (a print view and the article, ``?id=`` and slug links) make one
 article, and the second address is remembered: its page is not fetched and extracted again at every later
-poll that still lists it."""
+poll that still lists it. So is a feed's link whose page names another canonical URL (a feed without
+guids knows its entries by their links only)."""
 
 from __future__ import annotations
 
