@@ -15,7 +15,10 @@ interpreter's lock):
 Every figure is the median of ``--repeat`` runs, given twice: per wall-clock second, and per CPU second
 of this process (``time.process_time``, all its threads), which is what "on one core" means and what
 stays meaningful when other work shares the machine. Peak memory is this process's maximum resident set
-size after our cycles (before the baseline ran).
+size after our cycles (before the baseline ran). The end-to-end rate of each cycle is also printed in
+order: every cycle publishes as many new entries as the one before, so a rate that falls from one to the
+next means work that grows with what is stored (it once did: entries already known by another address
+were fetched again at every cycle; run ``--pages real --repeat 5`` to see such a trend).
 
 ``--pages real`` serves, as the new articles' pages, real news pages (the HTML of the article-extraction
 benchmark in ``../shared/corpus``, 181 pages from 126 sites, 50-300 KB each) instead of the sample site's
@@ -347,6 +350,9 @@ def main() -> None:
     ratio, ratio_cpu = m["only"] / m["baseline"], m["onlycpu"] / m["baselinecpu"]
     print(f"  ratio ours / baseline:          {ratio:10.2f}  {ratio_cpu:10.2f}")
     print(f"  sources/s in the cycle with new entries: {m['cycle']:.0f} (wall)")
+    # in cycle order: a rate that falls from cycle to cycle means work that grows with what is stored
+    rates = ", ".join(f"{rate:.1f}" for rate in figures["onlycpu"])
+    print(f"  new articles end to end, each cycle (per CPU s): {rates}")
     print(f"  peak memory (max RSS, ours):   {_PEAK_BEFORE_BASELINE[0] / 1024:8.0f} MiB")
 
 
