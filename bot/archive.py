@@ -26,7 +26,6 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sqlalchemy import Executable, bindparam, case, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -48,6 +47,7 @@ from bot.story_index import (
     add_fingerprint,
     article_time,
     count_document,
+    dialect_insert,
     document_frequency,
     find_story,
     known_home,
@@ -162,9 +162,8 @@ def _remember_aliases(session: Session, urls: Iterable[str], article_id: int, no
 
 @lru_cache(maxsize=4)
 def _alias_insert(dialect: str) -> Executable:
-    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert_into(ArticleAlias.__table__)  # type: ignore[attr-defined]
+        dialect_insert(dialect)(ArticleAlias.__table__)  # type: ignore[attr-defined]
         .values(url=bindparam("url"), article_id=bindparam("article"), seen_at=bindparam("now"))
         .on_conflict_do_nothing(index_elements=["url"])
     )

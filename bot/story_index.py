@@ -19,7 +19,7 @@ most of their cost. Nothing they read is pending in the session (articles and st
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -227,11 +227,16 @@ def count_document(session: Session, features: ArticleFeatures) -> None:
     run(session, _count_upsert(session.get_bind().dialect.name), rows)
 
 
+def dialect_insert(dialect: str) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
+    """The ``insert`` of the dialect's own module, which has ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (the generic one has neither); both spell them alike."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 @lru_cache(maxsize=4)
 def _count_upsert(dialect: str) -> Executable:
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        upsert(TermFrequency.__table__)  # type: ignore[attr-defined]
+        dialect_insert(dialect)(TermFrequency.__table__)  # type: ignore[attr-defined]
         .values(term=bindparam("term"), documents=1)
         .on_conflict_do_update(index_elements=["term"], set_={"documents": FREQUENCIES.documents + 1})
     )
