@@ -7,12 +7,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.app import Newswatch
-from bot.catalog import sync_config
 from bot.models import Article
 from bot.sample_site import LocalSite, Route
-from bot.settings import settings_from_dict
-from bot.store import Store
+from tests.feed_service import one_feed_service
 
 FEED_DATE = "Tue, 01 Dec 2026 09:30:00 GMT"
 
@@ -51,18 +48,7 @@ async def test_the_feed_s_author_and_date_win_and_the_page_fills_in_what_the_fee
         site.set("/feed.xml", feed(described))
         site.set("/news/0.html", page("Described report"))
         site.set("/news/1.html", page("Bare report"))
-        settings = settings_from_dict(
-            {
-                "storage": {"url": f"sqlite:///{tmp_path}/nw.db"},
-                "network": {"allow_private": ["127.0.0.1"], "per_host_delay": "0s"},
-                "sources": [{"name": "Site", "url": site.url + "/feed.xml", "backfill": "3650d"}],
-                "topics": [],
-            },
-            tmp_path,
-        )
-        store = Store.open(settings.database_url())
-        sync_config(store, settings)
-        app = Newswatch(settings, store, {})
+        app, store = one_feed_service(site, f"sqlite:///{tmp_path}/nw.db", tmp_path)
         try:
             [first] = (await app.poll_once()).outcomes
             # an undated entry is fetched only once the source is past its first poll (backfill)

@@ -10,13 +10,11 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.app import Newswatch
 from bot.archive import known_urls, store_article
-from bot.catalog import sync_config
 from bot.models import Article, ArticleHome, Source
 from bot.sample_site import LocalSite, Route
-from bot.settings import settings_from_dict
 from bot.store import Store
+from tests.feed_service import one_feed_service
 from watchers.entries import Article as ArticleData
 
 
@@ -27,22 +25,6 @@ def page(title: str) -> Route:
         f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
         f"<p>{text}.</p></article></body></html>".encode(),
     )
-
-
-def _service(site: LocalSite, database_url: str, tmp_path: Path) -> tuple[Newswatch, Store]:
-    """The service watching the site's one feed, every entry new enough to fetch its page."""
-    settings = settings_from_dict(
-        {
-            "storage": {"url": database_url},
-            "network": {"allow_private": ["127.0.0.1"], "per_host_delay": "0s"},
-            "sources": [{"name": "Site", "url": site.url + "/feed.xml", "backfill": "3650d"}],
-            "topics": [],
-        },
-        tmp_path,
-    )
-    store = Store.open(settings.database_url())
-    sync_config(store, settings)
-    return Newswatch(settings, store, {}), store
 
 
 def feed(site: LocalSite, *paths: str) -> Route:
@@ -63,7 +45,7 @@ async def test_the_second_address_of_a_page_is_fetched_once_and_adds_no_outlet(
         site.set("/news/harbour-budget", page("Harbour budget"))
         site.set("/news/tram-line", page("Tram line"))
         site.set("/feed.xml", feed(site, "/print/harbour-budget", "/news/harbour-budget"))
-        app, store = _service(site, database_url, tmp_path)
+        app, store = one_feed_service(site, database_url, tmp_path)
         try:
             [first] = (await app.poll_once()).outcomes
             # the feed gains an entry (so it is read again) and still lists both addresses
@@ -99,7 +81,7 @@ async def test_an_entry_whose_page_names_another_canonical_url_is_fetched_once(
         site.set("/r/7", Route("text/html", article))
         site.set("/news/tram-line", page("Tram line"))
         site.set("/feed.xml", feed(site, "/r/7"))
-        app, store = _service(site, database_url, tmp_path)
+        app, store = one_feed_service(site, database_url, tmp_path)
         try:
             [first] = (await app.poll_once()).outcomes
             site.set("/feed.xml", feed(site, "/r/7", "/news/tram-line"))
