@@ -27,6 +27,9 @@ from watchers.politeness import HostGate, RobotsCache, RobotsFetcher
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_CODES = frozenset({429, 503})
+DRAIN_LIMIT = 64 * 1024
+"""Bytes of an unwanted body (a redirect's, an error page) read to keep its connection; past this, the
+connection is dropped instead."""
 
 __all__ = [
     "FetchPolicy",
@@ -180,8 +183,10 @@ async def _exchange(
         async with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
             status = response.status_code
             if status in REDIRECT_CODES and "location" in response.headers:
+                await _drain(response)
                 return urljoin(url, response.headers["location"])
             if status == 304:
+                await _drain(response)
                 return FetchResult(
                     url=url,
                     status=304,
@@ -191,6 +196,7 @@ async def _exchange(
                     not_modified=True,
                 )
             if status >= 400 or status < 200:
+                await _drain(response)
                 return FetchError(
                     f"HTTP {status}",
                     status=status,
@@ -233,6 +239,21 @@ def _robots_fetcher(client: httpx.AsyncClient, policy: FetchPolicy, gate: HostGa
         return result.status, result.body
 
     return get
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read the rest of a response we do not need (a 304 has no body, a redirect or an error page a short
+    one), so its connection goes back to the pool. Left unread, the connection is not at the end of a
+    message and httpcore closes it: every 304 of a cycle paid for a new connection (and, on the web, a new
+    TLS handshake). A body past ``DRAIN_LIMIT`` is not worth reading: the connection is closed instead."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > DRAIN_LIMIT:
+        return
+    drained = 0
+    async for chunk in response.aiter_raw():
+        drained += len(chunk)
+        if drained > DRAIN_LIMIT:
+            return
 
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:

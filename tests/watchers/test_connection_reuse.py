@@ -1,0 +1,97 @@
+"""A connection goes back to the pool after answers we do not read: a 304, a redirect, an error page.
+
+httpcore reuses a connection only once its last response was read to the end; one returned early is
+closed. A cycle of sources answering 304 once opened a new connection for each (a new TLS handshake on
+the web). The server here counts connections and keeps each open, as web servers do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from watchers.errors import FetchError
+from watchers.fetch import DRAIN_LIMIT, FetchPolicy, fetch
+from watchers.guarded_transport import guarded_client
+from watchers.netguard import parse_allowlist
+
+ALLOW = parse_allowlist(["127.0.0.1"])
+POLICY = FetchPolicy(allow_private=ALLOW, max_bytes=50_000, max_redirects=3)
+
+
+def _answer(status: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class KeepAliveSite:
+    """Answers every request of a connection until the client closes it; counts connections."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.server: asyncio.Server | None = None
+
+    def route(self, path: str, conditional: bool) -> bytes:
+        if path == "/feed":
+            if conditional:
+                return _answer("304 Not Modified", {"ETag": '"v1"'})
+            return _answer("200 OK", {"ETag": '"v1"', "Content-Type": "application/rss+xml"}, b"<rss/>")
+        if path == "/moved":
+            return _answer("302 Found", {"Location": "/feed", "Content-Type": "text/html"}, b"<p>moved</p>")
+        if path == "/moved-with-a-novel":
+            body = b"x" * (DRAIN_LIMIT + 1)
+            return _answer("302 Found", {"Location": "/feed", "Content-Type": "text/plain"}, body)
+        return _answer("404 Not Found", {"Content-Type": "text/html"}, b"<h1>nothing here</h1>" * 50)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+                path = head.split(" ", 2)[1]
+                writer.write(self.route(path, "if-none-match" in head))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[KeepAliveSite]:
+    one = KeepAliveSite()
+    one.server = await asyncio.start_server(one.handle, "127.0.0.1", 0)
+    async with one.server:
+        yield one
+
+
+async def test_304s_reuse_one_connection(site: KeepAliveSite) -> None:
+    async with guarded_client(ALLOW) as client:
+        first = await fetch(client, site.url + "/feed", POLICY)
+        for _ in range(3):
+            again = await fetch(client, site.url + "/feed", POLICY, etag=first.etag)
+            assert again.not_modified
+    assert site.connections == 1
+
+
+async def test_redirects_and_error_pages_reuse_the_connection(site: KeepAliveSite) -> None:
+    async with guarded_client(ALLOW) as client:
+        moved = await fetch(client, site.url + "/moved", POLICY)
+        assert moved.body == b"<rss/>"
+        with pytest.raises(FetchError, match="HTTP 404"):
+            await fetch(client, site.url + "/gone", POLICY)
+        await fetch(client, site.url + "/feed", POLICY)
+    assert site.connections == 1
+
+
+async def test_a_long_unwanted_body_is_not_read_the_connection_is_dropped(site: KeepAliveSite) -> None:
+    async with guarded_client(ALLOW) as client:
+        moved = await fetch(client, site.url + "/moved-with-a-novel", POLICY)
+        assert moved.body == b"<rss/>"
+    assert site.connections == 2  # the redirect's connection was closed, its target opened another
