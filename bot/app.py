@@ -22,7 +22,7 @@ from sqlmodel import select as orm_select
 
 from bot.catalog import active_topics
 from bot.dispatch import Channel, DispatchReport, OutboxDispatcher
-from bot.models import Source, UTCDateTime, utcnow
+from bot.models import Source, UTCDateTime, from_row, utcnow
 from bot.pipeline import SOURCES, CompiledTopic, Refresher, RefreshOutcome, compile_topics
 from bot.settings import Settings
 from bot.store import Store
@@ -59,6 +59,8 @@ def _claim_statement(*, only_due: bool) -> Update:
 
 _CLAIM = _claim_statement(only_due=False)
 _CLAIM_DUE = _claim_statement(only_due=True)
+_CLAIM_RETURNING = _CLAIM.returning(*SOURCES.c)
+_CLAIM_DUE_RETURNING = _CLAIM_DUE.returning(*SOURCES.c)
 _READ_SOURCE = select(SOURCES).where(SOURCES.c.id == bindparam("source_id"))
 
 
@@ -160,15 +162,23 @@ class Newswatch:
                 self._release(source_id)
 
     def _claim(self, source_id: int, now: datetime, *, only_due: bool) -> Source | None:
-        """Take the source's lease and read the row in the same transaction (the row as claimed)."""
+        """Take the source's lease and read the row in the same transaction (the row as claimed): one
+        ``UPDATE ... RETURNING`` where the database has it (PostgreSQL, SQLite 3.35 and later), in a plain
+        transaction rather than an ORM session. Every source of every cycle is claimed, so this was a
+        quarter of the CPU of a cycle of sources answering 304."""
         lease = {"source_id": source_id, "now": now, "until": now + SOURCE_LEASE, "owner": self.owner}
-        with self.store.session() as session:
-            connection = session.connection()
-            result = connection.execute(_CLAIM_DUE if only_due else _CLAIM, lease)
-            if getattr(result, "rowcount", 0) != 1:
-                return None
-            row = connection.execute(_READ_SOURCE, {"source_id": source_id}).mappings().one()
-        return Source(**row)
+        with self.store.engine.begin() as connection:
+            if connection.dialect.update_returning:
+                claimed = _CLAIM_DUE_RETURNING if only_due else _CLAIM_RETURNING
+                row = connection.execute(claimed, lease).mappings().one_or_none()
+                if row is None:
+                    return None
+            else:
+                result = connection.execute(_CLAIM_DUE if only_due else _CLAIM, lease)
+                if getattr(result, "rowcount", 0) != 1:
+                    return None
+                row = connection.execute(_READ_SOURCE, {"source_id": source_id}).mappings().one()
+        return from_row(Source, row)
 
     def _release(self, source_id: int) -> None:
         with self.store.session() as session:

@@ -8,12 +8,16 @@ delivery per story, topic and chat (so a second "new" alert is impossible, even 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlmodel import Field, SQLModel
+
+_Model = TypeVar("_Model", bound=SQLModel)
 
 
 def utcnow() -> datetime:
@@ -37,6 +41,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def from_row(model: type[_Model], row: Mapping[Any, Any]) -> _Model:
+    """An instance of a table model holding a row already read (all its columns), built the way the ORM
+    builds one when it loads a row: the mapper's instance factory, then the values into its dict. The
+    model's ``__init__`` validates and sets each field through the attribute events, which cost five
+    times the UPDATE that read the row; a row from the database needs neither. Like ``model(**row)``,
+    the instance belongs to no session."""
+    instance: _Model = manager_of_class(model).new_instance()
+    instance.__dict__.update(row)
+    return instance
 
 
 def _when(nullable: bool = True, index: bool = False) -> Any:

@@ -24,7 +24,7 @@ from functools import partial
 from typing import ClassVar
 
 import httpx
-from sqlalchemy import JSON, Table, Update, bindparam, case, func, update
+from sqlalchemy import JSON, Table, Update, bindparam, case, func, insert, update
 
 from bot.archive import TopicMatch, content_hash, known_urls, store_article
 from bot.extraction_thread import ExtractionThread
@@ -52,6 +52,7 @@ MIN_PAGE_TEXT = 200
 EXTRACT_BUDGET_SECONDS = 10.0  # per page; past it the feed's own text stands in
 _UNDATED = datetime.min.replace(tzinfo=UTC)  # sort key for entries without a date (they go last)
 SOURCES: Table = Source.__table__  # type: ignore[attr-defined]
+SOURCE_EVENTS: Table = SourceEvent.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -347,13 +348,12 @@ class Refresher:
                 else source.query_validators
             ),
         }
-        with self.store.session() as session:
-            saved = session.connection().execute(_SAVE_SUCCESS, values)
+        with self.store.engine.begin() as connection:  # no ORM session: this runs for every source polled
+            saved = connection.execute(_SAVE_SUCCESS, values)
             recovered = source.consecutive_failures >= max(1, self.pause_after_failures // 2)
             if getattr(saved, "rowcount", 0) == 1 and recovered:
-                assert source.id is not None
-                session.add(
-                    SourceEvent(
+                connection.execute(
+                    insert(SOURCE_EVENTS).values(
                         source_id=source.id, at=now, kind="recovered", detail="polling succeeds again"
                     )
                 )

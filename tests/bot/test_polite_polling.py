@@ -115,6 +115,36 @@ async def test_readable_health_and_pause_after_the_configured_failures(
     assert {e.detail for e in events} >= {"paused after 2 failures: HTTP 404"}
 
 
+async def test_a_source_that_works_again_after_failures_records_its_recovery(
+    news_site: LocalSite, tmp_path: Path, apps: list[Newswatch]
+) -> None:
+    now = datetime.now(UTC)
+    news_site.set("/flaky.xml", Route(RSS, b"", status=500))
+    app = await make_app(tmp_path, [("Flaky", news_site.url + "/flaky.xml")], {"pause_after_failures": 4})
+    apps.append(app)
+
+    def recoveries() -> list[SourceEvent]:
+        with app.store.session() as session:
+            return list(session.exec(select(SourceEvent).where(SourceEvent.kind == "recovered")).all())
+
+    await app.poll_once()  # one failure, then success: not worth telling admins
+    news_site.set("/flaky.xml", Route(RSS, rss(news_site, [("Harbour reopens", now)])))
+    news_site.set("/news/0.html", page("Harbour reopens"))
+    await app.poll_once()
+    assert recoveries() == []
+    news_site.set("/flaky.xml", Route(RSS, b"", status=500))
+    await app.poll_once()
+    await app.poll_once()  # two failures in a row: half way to the pause
+    assert source(app, "Flaky").consecutive_failures == 2
+    news_site.set("/flaky.xml", Route(RSS, rss(news_site, [("Harbour reopens", now)])))
+    await app.poll_once()
+    row = source(app, "Flaky")
+    assert (row.consecutive_failures, row.last_error, row.paused) == (0, None, False)
+    [event] = recoveries()
+    assert (event.source_id, event.detail) == (row.id, "polling succeeds again")
+    assert event.at is not None
+
+
 async def test_retry_after_sets_the_next_poll(
     news_site: LocalSite, tmp_path: Path, apps: list[Newswatch]
 ) -> None:
