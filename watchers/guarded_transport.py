@@ -171,8 +171,21 @@ def guarded_client(
 ) -> httpx.AsyncClient:
     """The one shared client for sources: checked connections, no proxies from the environment."""
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections // 2)
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         transport=GuardedTransport(allow, resolver=resolver, limits=limits),
         timeout=httpx.Timeout(timeout),
         trust_env=False,
     )
+    client._cookies = SetCookiesOnly()  # the ``cookies`` setter would copy it into a plain ``Cookies``
+    return client
+
+
+class SetCookiesOnly(httpx.Cookies):
+    """The client's cookie jar, handed only the answers that set a cookie. httpx hands it every answer,
+    and the jar first wraps request and answer in urllib's types to look for ``Set-Cookie``: a twentieth
+    of the CPU of a cycle of sources answering 304, which never set one. Cookies that are set are kept
+    and sent back as before (a site may redirect to set one and then expect it)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        if "set-cookie" in response.headers:
+            super().extract_cookies(response)
