@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from watchers.guarded_transport import Resolver, checked_addresses, resolve
 from watchers.inflate import ACCEPT_ENCODING, CappedDecoder
 from watchers.netguard import IPNetwork
 from watchers.politeness import HostGate, RobotsCache, RobotsFetcher
+
+log = logging.getLogger(__name__)
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_CODES = frozenset({429, 503})
@@ -178,44 +181,66 @@ async def _exchange(
     etag: str | None,
     last_modified: str | None,
 ) -> FetchResult | FetchError | str:
-    """One request: the result, the error to raise, or the next URL of a redirect."""
-    try:
-        async with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
-            status = response.status_code
-            if status in REDIRECT_CODES and "location" in response.headers:
-                await _drain(response)
-                return urljoin(url, response.headers["location"])
-            if status == 304:
-                await _drain(response)
-                return FetchResult(
-                    url=url,
-                    status=304,
-                    body=b"",
-                    etag=response.headers.get("etag", etag),
-                    last_modified=response.headers.get("last-modified", last_modified),
-                    not_modified=True,
-                )
-            if status >= 400 or status < 200:
-                await _drain(response)
-                return FetchError(
-                    f"HTTP {status}",
-                    status=status,
-                    retry_after=retry_after_seconds(response.headers.get("retry-after")),
-                )
-            body = await _read_capped(response, policy.max_bytes)
-            return FetchResult(
-                url=url,
-                status=status,
-                body=body,
-                content_type=response.headers.get("content-type", ""),
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                headers={k.lower(): v for k, v in response.headers.items()},
-            )
-    except httpx.TimeoutException as exc:
-        raise FetchError(f"timed out fetching {url}") from exc
-    except httpx.TransportError as exc:
-        raise FetchError(f"could not connect to {urlsplit(url).netloc}: {exc or type(exc).__name__}") from exc
+    """One request: the result, the error to raise, or the next URL of a redirect.
+
+    A pooled connection can be closed by the server just as we reuse it (its keep-alive timeout ran out
+    after our last check), or hold stray bytes after a non-conforming answer (a 304 with a body): the
+    request then fails before any answer arrives. Such a GET is sent once more, on a new connection; a
+    failure after the answer began, or a second one, is the source's error."""
+    for last_try in (False, True):
+        answered = False
+        try:
+            async with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
+                answered = True
+                return await _answer(response, url, policy, etag, last_modified)
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"timed out fetching {url}") from exc
+        except httpx.TransportError as exc:
+            if last_try or answered or not isinstance(exc, _NO_ANSWER):
+                netloc = urlsplit(url).netloc
+                raise FetchError(f"could not connect to {netloc}: {exc or type(exc).__name__}") from exc
+            log.debug("fetch_retried url=%s error=%s", url, exc or type(exc).__name__)
+    raise AssertionError("unreachable: the last try returns or raises")
+
+
+_NO_ANSWER = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+"""Failures of a request on a connection the server had closed or left unusable (see ``_exchange``)."""
+
+
+async def _answer(
+    response: httpx.Response, url: str, policy: FetchPolicy, etag: str | None, last_modified: str | None
+) -> FetchResult | FetchError | str:
+    status = response.status_code
+    if status in REDIRECT_CODES and "location" in response.headers:
+        await _drain(response)
+        return urljoin(url, response.headers["location"])
+    if status == 304:
+        await _drain(response)
+        return FetchResult(
+            url=url,
+            status=304,
+            body=b"",
+            etag=response.headers.get("etag", etag),
+            last_modified=response.headers.get("last-modified", last_modified),
+            not_modified=True,
+        )
+    if status >= 400 or status < 200:
+        await _drain(response)
+        return FetchError(
+            f"HTTP {status}",
+            status=status,
+            retry_after=retry_after_seconds(response.headers.get("retry-after")),
+        )
+    body = await _read_capped(response, policy.max_bytes)
+    return FetchResult(
+        url=url,
+        status=status,
+        body=body,
+        content_type=response.headers.get("content-type", ""),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        headers={k.lower(): v for k, v in response.headers.items()},
+    )
 
 
 def _robots_fetcher(client: httpx.AsyncClient, policy: FetchPolicy, gate: HostGate | None) -> RobotsFetcher:

@@ -27,10 +27,15 @@ def _answer(status: str, headers: dict[str, str], body: bytes = b"") -> bytes:
 
 
 class KeepAliveSite:
-    """Answers every request of a connection until the client closes it; counts connections."""
+    """Answers every request of a connection until the client closes it; counts connections and requests.
+
+    ``hang_up_on_second`` closes a connection, unanswered, when its second request arrives: the server's
+    keep-alive timeout running out just as the client reuses the connection."""
 
     def __init__(self) -> None:
         self.connections = 0
+        self.requests = 0
+        self.hang_up_on_second = False
         self.server: asyncio.Server | None = None
 
     def route(self, path: str, conditional: bool) -> bytes:
@@ -40,6 +45,10 @@ class KeepAliveSite:
             return _answer("200 OK", {"ETag": '"v1"', "Content-Type": "application/rss+xml"}, b"<rss/>")
         if path == "/moved":
             return _answer("302 Found", {"Location": "/feed", "Content-Type": "text/html"}, b"<p>moved</p>")
+        if path == "/sloppy-304":  # a 304 must not have a body; this one sends one anyway
+            if conditional:
+                return _answer("304 Not Modified", {"ETag": '"v1"'}) + b"stray bytes\r\n"
+            return _answer("200 OK", {"ETag": '"v1"'}, b"<rss/>")
         if path == "/moved-with-a-novel":
             body = b"x" * (DRAIN_LIMIT + 1)
             return _answer("302 Found", {"Location": "/feed", "Content-Type": "text/plain"}, body)
@@ -47,9 +56,14 @@ class KeepAliveSite:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        served = 0
         try:
             while True:
                 head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+                self.requests += 1
+                served += 1
+                if served == 2 and self.hang_up_on_second:
+                    break
                 path = head.split(" ", 2)[1]
                 writer.write(self.route(path, "if-none-match" in head))
                 await writer.drain()
@@ -95,3 +109,39 @@ async def test_a_long_unwanted_body_is_not_read_the_connection_is_dropped(site: 
         moved = await fetch(client, site.url + "/moved-with-a-novel", POLICY)
         assert moved.body == b"<rss/>"
     assert site.connections == 2  # the redirect's connection was closed, its target opened another
+
+
+async def test_a_connection_the_server_closed_as_we_reused_it_is_retried_once(site: KeepAliveSite) -> None:
+    site.hang_up_on_second = True
+    async with guarded_client(ALLOW) as client:
+        first = await fetch(client, site.url + "/feed", POLICY)
+        again = await fetch(client, site.url + "/feed", POLICY, etag=first.etag)
+    assert again.not_modified
+    assert (site.connections, site.requests) == (2, 3)  # the unanswered request went again, on a new one
+
+
+async def test_stray_bytes_after_a_304_cost_one_retry_not_an_error(site: KeepAliveSite) -> None:
+    async with guarded_client(ALLOW) as client:
+        first = await fetch(client, site.url + "/sloppy-304", POLICY)
+        for _ in range(2):
+            again = await fetch(client, site.url + "/sloppy-304", POLICY, etag=first.etag)
+            assert again.not_modified
+        after = await fetch(client, site.url + "/feed", POLICY)
+    assert after.body == b"<rss/>"
+
+
+async def test_a_server_that_never_answers_is_an_error_after_two_tries() -> None:
+    tries = 0
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal tries
+        await reader.readuntil(b"\r\n\r\n")
+        tries += 1
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    async with server, guarded_client(ALLOW) as client:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/feed"
+        with pytest.raises(FetchError, match=r"could not connect to 127\.0\.0\.1"):
+            await fetch(client, url, POLICY)
+    assert tries == 2
