@@ -7,11 +7,11 @@ the web). The server here counts connections and keeps each open, as web servers
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.raw_http import RawHTTPServer, http_answer
 from watchers.errors import FetchError
 from watchers.fetch import DRAIN_LIMIT, FetchPolicy, fetch
 from watchers.guarded_transport import guarded_client
@@ -21,67 +21,38 @@ ALLOW = parse_allowlist(["127.0.0.1"])
 POLICY = FetchPolicy(allow_private=ALLOW, max_bytes=50_000, max_redirects=3)
 
 
-def _answer(status: str, headers: dict[str, str], body: bytes = b"") -> bytes:
-    lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in headers.items())]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+class KeepAliveSite(RawHTTPServer):
+    """Keeps every connection open; ``hang_up_on_second`` closes one, unanswered, when its second request
+    arrives: the server's keep-alive timeout running out just as the client reuses the connection."""
 
+    hang_up_on_second = False
 
-class KeepAliveSite:
-    """Answers every request of a connection until the client closes it; counts connections and requests.
-
-    ``hang_up_on_second`` closes a connection, unanswered, when its second request arrives: the server's
-    keep-alive timeout running out just as the client reuses the connection."""
-
-    def __init__(self) -> None:
-        self.connections = 0
-        self.requests = 0
-        self.hang_up_on_second = False
-        self.server: asyncio.Server | None = None
-
-    def route(self, path: str, conditional: bool) -> bytes:
+    def answer(self, head: str, served: int) -> bytes | None:
+        if served == 2 and self.hang_up_on_second:
+            return None
+        path, conditional = head.split(" ", 2)[1], "if-none-match" in head
         if path == "/feed":
             if conditional:
-                return _answer("304 Not Modified", {"ETag": '"v1"'})
-            return _answer("200 OK", {"ETag": '"v1"', "Content-Type": "application/rss+xml"}, b"<rss/>")
-        if path == "/moved":
-            return _answer("302 Found", {"Location": "/feed", "Content-Type": "text/html"}, b"<p>moved</p>")
+                return http_answer("304 Not Modified", {"ETag": '"v1"'})
+            return http_answer("200 OK", {"ETag": '"v1"', "Content-Type": "application/rss+xml"}, b"<rss/>")
         if path == "/sloppy-304":  # a 304 must not have a body; this one sends one anyway
             if conditional:
-                return _answer("304 Not Modified", {"ETag": '"v1"'}) + b"stray bytes\r\n"
-            return _answer("200 OK", {"ETag": '"v1"'}, b"<rss/>")
+                return http_answer("304 Not Modified", {"ETag": '"v1"'}) + b"stray bytes\r\n"
+            return http_answer("200 OK", {"ETag": '"v1"'}, b"<rss/>")
+        if path == "/moved":
+            return http_answer(
+                "302 Found", {"Location": "/feed", "Content-Type": "text/html"}, b"<p>moved</p>"
+            )
         if path == "/moved-with-a-novel":
             body = b"x" * (DRAIN_LIMIT + 1)
-            return _answer("302 Found", {"Location": "/feed", "Content-Type": "text/plain"}, body)
-        return _answer("404 Not Found", {"Content-Type": "text/html"}, b"<h1>nothing here</h1>" * 50)
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        served = 0
-        try:
-            while True:
-                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
-                self.requests += 1
-                served += 1
-                if served == 2 and self.hang_up_on_second:
-                    break
-                path = head.split(" ", 2)[1]
-                writer.write(self.route(path, "if-none-match" in head))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        writer.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+            return http_answer("302 Found", {"Location": "/feed", "Content-Type": "text/plain"}, body)
+        return http_answer("404 Not Found", {"Content-Type": "text/html"}, b"<h1>nothing here</h1>" * 50)
 
 
 @pytest.fixture
 async def site() -> AsyncIterator[KeepAliveSite]:
-    one = KeepAliveSite()
-    one.server = await asyncio.start_server(one.handle, "127.0.0.1", 0)
-    async with one.server:
+    async with KeepAliveSite().running() as one:
+        assert isinstance(one, KeepAliveSite)
         yield one
 
 
@@ -130,18 +101,13 @@ async def test_stray_bytes_after_a_304_cost_one_retry_not_an_error(site: KeepAli
     assert after.body == b"<rss/>"
 
 
+class NeverAnswers(RawHTTPServer):
+    def answer(self, head: str, served: int) -> None:
+        return None
+
+
 async def test_a_server_that_never_answers_is_an_error_after_two_tries() -> None:
-    tries = 0
-
-    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal tries
-        await reader.readuntil(b"\r\n\r\n")
-        tries += 1
-        writer.close()
-
-    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
-    async with server, guarded_client(ALLOW) as client:
-        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/feed"
+    async with NeverAnswers().running() as server, guarded_client(ALLOW) as client:
         with pytest.raises(FetchError, match=r"could not connect to 127\.0\.0\.1"):
-            await fetch(client, url, POLICY)
-    assert tries == 2
+            await fetch(client, server.url + "/feed", POLICY)
+    assert (server.connections, server.requests) == (2, 2)

@@ -12,44 +12,29 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.raw_http import RawHTTPServer, http_answer
 from watchers.guarded_transport import PolledStream, guarded_client
 from watchers.netguard import parse_allowlist
 
 ALLOW = parse_allowlist(["127.0.0.1"])
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+RESPONSE = http_answer("200 OK", {"Content-Type": "text/plain"}, b"ok")
 
 
-class OneShotServer:
-    """Answers each connection's requests; with ``hang_up``, closes a connection after one answer."""
+class OneShotServer(RawHTTPServer):
+    """Answers every request; with ``hang_up``, closes a connection after one answer."""
 
     def __init__(self, hang_up: bool) -> None:
-        self.hang_up = hang_up
-        self.connections = 0
-        self.server: asyncio.Server | None = None
+        super().__init__()
+        self.hang_up = self.hang_up_after_answer = hang_up
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while await reader.readuntil(b"\r\n\r\n"):
-                writer.write(RESPONSE)
-                await writer.drain()
-                if self.hang_up:
-                    break
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        writer.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/"
+    def answer(self, head: str, served: int) -> bytes:
+        return RESPONSE
 
 
 @pytest.fixture(params=[False, True], ids=["keeps-alive", "hangs-up"])
 async def server(request: pytest.FixtureRequest) -> AsyncIterator[OneShotServer]:
     one = OneShotServer(hang_up=request.param)
-    one.server = await asyncio.start_server(one.handle, "127.0.0.1", 0)
-    async with one.server:
+    async with one.running():
         yield one
 
 
@@ -58,7 +43,7 @@ async def test_an_idle_connection_is_reused_only_while_the_server_keeps_it_open(
 ) -> None:
     async with guarded_client(ALLOW) as client:
         for _ in range(3):
-            response = await client.get(server.url)
+            response = await client.get(server.url + "/")
             assert response.text == "ok"
             await asyncio.sleep(0.05)  # the hang-up, when there is one, reaches our socket
     assert server.connections == (3 if server.hang_up else 1)
