@@ -2,7 +2,9 @@
 
 httpcore reuses a connection only once its last response was read to the end; one returned early is
 closed. A cycle of sources answering 304 once opened a new connection for each (a new TLS handshake on
-the web). The server here counts connections and keeps each open, as web servers do.
+the web). With connections reused, a request that fails on one before any answer (the server closed it
+just then, or a sloppy 304 left stray bytes) is sent once more on a new connection. The server here
+counts connections and requests and keeps each connection open, as web servers do.
 """
 
 from __future__ import annotations
